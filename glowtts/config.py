@@ -1,0 +1,353 @@
+"""Typed, frozen run configuration, loaded from YAML and validated against config/schema.yaml.
+
+The JSON schema (``config/schema.yaml``, shipped inside the package as ``glowtts/schema.yaml``)
+is the single description of what a config may contain; the dataclasses below mirror it
+field for field (a test keeps the two in step) and carry the same defaults, which are the
+paper's setup (REFERENCE.md). ``load()`` merges YAML files the way Snakemake merges
+``configfile:`` and ``--configfile`` (later files override earlier ones, recursively),
+validates the result, and builds a :class:`Config`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "AudioConfig",
+    "Config",
+    "ConfigError",
+    "DatasetConfig",
+    "DemoConfig",
+    "FeaturesConfig",
+    "FolderConfig",
+    "LJSpeechConfig",
+    "ModelConfig",
+    "SplitConfig",
+    "TextConfig",
+    "load",
+    "from_dict",
+    "merge",
+    "schema",
+    "to_dict",
+    "validate",
+]
+
+LJSPEECH_URL = "https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2"
+LJSPEECH_SHA256 = "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8aa5"
+LJSPEECH_SIZE = 2_748_572_632
+
+
+class ConfigError(ValueError):
+    """A config file is malformed or violates the schema; the message names the field."""
+
+
+@dataclass(frozen=True)
+class LJSpeechConfig:
+    """Where LJSpeech-1.1 comes from and how hard to try."""
+
+    url: str = LJSPEECH_URL
+    sha256: str = LJSPEECH_SHA256
+    size_bytes: int = LJSPEECH_SIZE
+    retries: int = 5
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class FolderConfig:
+    """A user's LJSpeech-format folder (metadata.csv + wavs/)."""
+
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """The offline demo corpus the workflow synthesises from the seed."""
+
+    n_clips: int = 400
+    min_words: int = 3
+    max_words: int = 8
+    min_symbol_frames: int = 2
+    max_symbol_frames: int = 13
+    noise_dbfs: float = -80.0
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """Which corpus to use and which clips to keep."""
+
+    kind: Literal["demo", "ljspeech", "folder"] = "ljspeech"
+    min_seconds: float = 0.0
+    max_seconds: float = 20.0
+    on_rate_mismatch: Literal["resample", "error"] = "resample"
+    ljspeech: LJSpeechConfig = field(default_factory=LJSpeechConfig)
+    folder: FolderConfig = field(default_factory=FolderConfig)
+    demo: DemoConfig = field(default_factory=DemoConfig)
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Train/val/test split: seeded random sizes, or the user's own filelists."""
+
+    train_size: int | None = None  # None: everything not in val or test
+    val_size: int = 100
+    test_size: int = 500
+    train_filelist: str | None = None
+    val_filelist: str | None = None
+    test_filelist: str | None = None
+
+    @property
+    def from_filelists(self) -> bool:
+        return self.train_filelist is not None
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Waveform and log-mel parameters (REFERENCE.md, "Mel features")."""
+
+    sample_rate: int = 22050
+    n_fft: int = 1024
+    win_length: int = 1024
+    hop_length: int = 256
+    n_mels: int = 80
+    fmin: float = 0.0
+    fmax: float = 8000.0
+    max_wav_value: float = 32768.0
+    dither: bool = True
+
+    @property
+    def n_freq(self) -> int:
+        return self.n_fft // 2 + 1
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """Text frontend: cleaners, pronunciations, blanks, unknown characters."""
+
+    cleaners: Literal["english_cleaners", "basic_cleaners"] = "english_cleaners"
+    cmudict: bool = True
+    add_blank: bool = False
+    on_unknown_char: Literal["drop", "error"] = "drop"
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """Log-mel feature store."""
+
+    shards: int = 0  # 0: one shard per available core
+    dtype: Literal["float32", "float16"] = "float32"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Glow-TTS hyperparameters; names follow the reference's config.json."""
+
+    hidden_channels: int = 192
+    filter_channels: int = 768
+    filter_channels_dp: int = 256
+    kernel_size: int = 3
+    n_heads: int = 2
+    n_layers_enc: int = 6
+    window_size: int | None = 4
+    prenet: bool = True
+    mean_only: bool = True
+    p_dropout: float = 0.1
+    n_blocks_dec: int = 12
+    kernel_size_dec: int = 5
+    dilation_rate: int = 1
+    n_block_layers: int = 4
+    p_dropout_dec: float = 0.05
+    n_sqz: int = 2
+    n_split: int = 4
+    sigmoid_scale: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole run's configuration."""
+
+    run: str = "ljspeech"
+    seed: int = 1234
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    text: TextConfig = field(default_factory=TextConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+
+# ----------------------------------------------------------------------------- schema
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON schema (2020-12) of a config, as shipped with the package."""
+    import yaml
+
+    text = (Path(__file__).parent / "schema.yaml").read_text(encoding="utf-8")
+    return typing.cast(dict[str, Any], yaml.safe_load(text))
+
+
+def _field_path(error: Any) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "<top level>"
+
+
+def _describe(error: Any) -> str:
+    """One line per schema violation: field, offending value, what is allowed."""
+    where = _field_path(error)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return f"{where}: unknown key(s) {extra}; allowed keys are {allowed}"
+    if kind == "enum":
+        return f"{where}: {error.instance!r} is not one of {error.validator_value}"
+    if kind == "type":
+        return (
+            f"{where}: {error.instance!r} has type {type(error.instance).__name__}, "
+            f"expected {error.validator_value}"
+        )
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return f"{where}: {error.instance!r} violates {kind} {error.validator_value}"
+    return f"{where}: {error.message}"
+
+
+def validate(data: Mapping[str, Any], source: str = "config") -> None:
+    """Validate a config mapping against the schema; raise ConfigError listing every problem."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
+        raise ConfigError(
+            f"{source}: invalid configuration ({len(errors)} problem(s)):\n{lines}\n"
+            "See config/schema.yaml for every field, its range and its meaning."
+        )
+    _check_cross_field(data, source)
+
+
+def _check_cross_field(data: Mapping[str, Any], source: str) -> None:
+    """Rules a JSON schema cannot state clearly."""
+    problems: list[str] = []
+    dataset = data.get("dataset", {})
+    if dataset.get("kind") == "folder" and not dataset.get("folder", {}).get("path"):
+        problems.append("dataset.folder.path: required when dataset.kind is 'folder'")
+    lo, hi = dataset.get("min_seconds", 0.0), dataset.get("max_seconds", 20.0)
+    if lo >= hi:
+        problems.append(f"dataset.min_seconds ({lo}) must be below dataset.max_seconds ({hi})")
+    demo = dataset.get("demo", {})
+    if demo.get("min_words", 3) > demo.get("max_words", 8):
+        problems.append("dataset.demo.min_words must not exceed dataset.demo.max_words")
+    if demo.get("min_symbol_frames", 2) > demo.get("max_symbol_frames", 13):
+        problems.append(
+            "dataset.demo.min_symbol_frames must not exceed dataset.demo.max_symbol_frames"
+        )
+    split = data.get("split", {})
+    lists = [split.get(f"{k}_filelist") for k in ("train", "val", "test")]
+    if any(x is not None for x in lists) and not all(x is not None for x in lists):
+        problems.append(
+            "split: give all three of train_filelist, val_filelist, test_filelist, or none"
+        )
+    audio = data.get("audio", {})
+    n_fft, win = audio.get("n_fft", 1024), audio.get("win_length", 1024)
+    if win > n_fft:
+        problems.append(f"audio.win_length ({win}) must not exceed audio.n_fft ({n_fft})")
+    sr, fmax = audio.get("sample_rate", 22050), audio.get("fmax", 8000.0)
+    if fmax > sr / 2:
+        problems.append(f"audio.fmax ({fmax}) must not exceed half of audio.sample_rate ({sr})")
+    model = data.get("model", {})
+    hidden, heads = model.get("hidden_channels", 192), model.get("n_heads", 2)
+    if hidden % heads:
+        problems.append(
+            f"model.hidden_channels ({hidden}) must be divisible by model.n_heads ({heads})"
+        )
+    n_mels, n_sqz = audio.get("n_mels", 80), model.get("n_sqz", 2)
+    n_split = model.get("n_split", 4)
+    if (n_mels * n_sqz) % n_split or n_split % 2:
+        problems.append(
+            f"model.n_split ({n_split}) must be even and divide n_mels * n_sqz ({n_mels * n_sqz})"
+        )
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{source}: invalid configuration:\n{lines}")
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursively merge ``override`` into ``base`` (Snakemake's configfile semantics)."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _build(cls: type, data: Mapping[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            value = _build(typing.cast(type, hint), value)
+        elif hint is float and isinstance(value, int):
+            value = float(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def from_dict(data: Mapping[str, Any], source: str = "config") -> Config:
+    """Validate a config mapping and build the frozen :class:`Config`."""
+    validate(data, source)
+    return typing.cast(Config, _build(Config, data))
+
+
+def to_dict(cfg: Any) -> dict[str, Any]:
+    """The plain-dict form of a config (or one section), as written next to outputs."""
+    return dataclasses.asdict(cfg)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Load YAML config files (later ones override earlier ones), validate, and build a Config.
+
+    Args:
+        paths: one or more YAML files, merged in order like Snakemake's ``--configfile``.
+        overrides: a mapping merged last (e.g. from a command line).
+    """
+    if not paths:
+        raise ValueError("load() needs at least one config file")
+    data: dict[str, Any] = {}
+    for p in paths:
+        data = merge(data, _read_yaml(Path(p)))
+    if overrides:
+        data = merge(data, overrides)
+    return from_dict(data, source=", ".join(str(p) for p in paths))
