@@ -1,0 +1,1 @@
+"""Corpora, splits, feature stores and datasets."""

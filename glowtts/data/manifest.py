@@ -1,0 +1,87 @@
+"""The corpus manifest and filelists: one tab-separated row per utterance.
+
+Every corpus kind (demo, LJSpeech, a user's folder) ends in ``corpus/metadata.tsv``; the
+train/val/test filelists are subsets of its rows in the same format. Columns::
+
+    id  text  normalized_text  wav  seconds  sample_rate
+
+``text`` is the transcript as written, ``normalized_text`` the corpus's own normalisation
+(LJSpeech's third column; equal to ``text`` where the corpus has none) and is what the text
+frontend reads. ``wav`` is an absolute path.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["COLUMNS", "Utterance", "read_manifest", "write_manifest"]
+
+COLUMNS = ("id", "text", "normalized_text", "wav", "seconds", "sample_rate")
+_HEADER = "\t".join(COLUMNS)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One row of a manifest."""
+
+    id: str
+    text: str
+    normalized_text: str
+    wav: Path
+    seconds: float
+    sample_rate: int
+
+
+def write_manifest(path: str | Path, rows: Iterable[Utterance]) -> int:
+    """Write rows atomically (temporary file, then rename); return how many were written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(_HEADER + "\n")
+        for u in rows:
+            for name, value in (("id", u.id), ("text", u.text), ("normalized_text", u.normalized_text)):
+                if "\t" in value or "\n" in value:
+                    raise ValueError(f"utterance {u.id!r}: {name} contains a tab or newline")
+            fh.write(
+                f"{u.id}\t{u.text}\t{u.normalized_text}\t{u.wav}\t{u.seconds:.6f}\t{u.sample_rate}\n"
+            )
+            n += 1
+    os.replace(tmp, path)
+    return n
+
+
+def read_manifest(path: str | Path) -> list[Utterance]:
+    """Read a manifest or filelist written by :func:`write_manifest`.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the header or a row is malformed (the message names file and line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"manifest {path} does not exist; rerun the workflow's corpus stage")
+    rows: list[Utterance] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader, None)
+        if header is None or tuple(header) != COLUMNS:
+            raise ValueError(f"{path}:1: expected the header {_HEADER!r}, got {header!r}")
+        for lineno, fields in enumerate(reader, start=2):
+            if len(fields) != len(COLUMNS):
+                raise ValueError(
+                    f"{path}:{lineno}: expected {len(COLUMNS)} tab-separated fields, got {len(fields)}"
+                )
+            uid, text, norm, wav, seconds, rate = fields
+            try:
+                rows.append(Utterance(uid, text, norm, Path(wav), float(seconds), int(rate)))
+            except ValueError:
+                raise ValueError(
+                    f"{path}:{lineno}: seconds {seconds!r} or sample_rate {rate!r} is not a number"
+                ) from None
+    return rows

@@ -1,0 +1,78 @@
+"""The corpus and split stages of the workflow, as plain functions of the typed config."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from glowtts.config import Config
+from glowtts.data.corpus import read_corpus
+from glowtts.data.manifest import Utterance, read_manifest, write_manifest
+from glowtts.data.split import SPLITS, split_corpus
+
+__all__ = ["UnknownCharacterError", "check_characters", "prepare_corpus", "prepare_split"]
+
+log = logging.getLogger(__name__)
+
+
+class UnknownCharacterError(ValueError):
+    """The corpus has characters outside the symbol table and text.on_unknown_char is 'error'."""
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def check_characters(rows: list[Utterance], cfg: Config) -> dict[str, dict[str, object]]:
+    """Report characters the text frontend would drop; raise when the config says to fail."""
+    from glowtts.text import TextFrontend
+
+    frontend = TextFrontend(cfg.text)
+    unknown = frontend.unknown_characters((u.id, u.normalized_text) for u in rows)
+    report = {
+        ch: {"codepoint": f"U+{ord(ch):04X}", "count": info.count, "first_ids": list(info.first_ids)}
+        for ch, info in sorted(unknown.items(), key=lambda kv: -kv[1].count)
+    }
+    for ch, info in report.items():
+        log.warning("unknown character %r (%s) occurs %d time(s), first in %s",
+                    ch, info["codepoint"], info["count"], ", ".join(info["first_ids"]))  # type: ignore[arg-type]
+    if report and cfg.text.on_unknown_char == "error":
+        listing = "; ".join(f"{ch!r} ({i['codepoint']}) x{i['count']} in {i['first_ids']}" for ch, i in report.items())
+        raise UnknownCharacterError(
+            f"the corpus has {len(report)} character(s) outside the symbol table after cleaning: {listing}. "
+            "Fix the transcripts, or set text.on_unknown_char: drop to drop them with a warning."
+        )
+    return report
+
+
+def prepare_corpus(cfg: Config, corpus_dir: str | Path, manifest: str | Path, report_path: str | Path) -> int:
+    """Validate a corpus folder, write the manifest and a JSON report; return the clip count."""
+    ds = cfg.dataset
+    rows, report = read_corpus(
+        corpus_dir,
+        sample_rate=cfg.audio.sample_rate,
+        on_rate_mismatch=ds.on_rate_mismatch,
+        min_seconds=ds.min_seconds,
+        max_seconds=ds.max_seconds,
+    )
+    if not rows:
+        raise ValueError(
+            f"{corpus_dir}: no clip is within dataset.min_seconds={ds.min_seconds} and "
+            f"dataset.max_seconds={ds.max_seconds} ({report.too_short} too short, {report.too_long} too long)"
+        )
+    unknown = check_characters(rows, cfg)
+    write_manifest(manifest, rows)
+    _write_json(Path(report_path), {**asdict(report), "hours_kept": report.seconds_kept / 3600,
+                                    "unknown_characters": unknown})
+    return len(rows)
+
+
+def prepare_split(cfg: Config, manifest: str | Path, out: dict[str, str | Path]) -> dict[str, int]:
+    """Split the manifest into the filelists named by ``out`` (keys train, val, test)."""
+    parts = split_corpus(read_manifest(manifest), cfg.split, cfg.seed)
+    return {name: write_manifest(out[name], parts[name]) for name in SPLITS}
