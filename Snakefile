@@ -1,0 +1,26 @@
+# glowtts-pipeline: Glow-TTS from corpus to evaluation. See README.md.
+import sys
+
+from snakemake.utils import min_version, validate
+
+sys.path.insert(0, workflow.basedir)  # the glowtts package of this checkout, installed or not
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml", set_default=True)
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/mas.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        expand("{out}/filelists/{split}.tsv", out=OUT, split=SPLITS),
+        MAS_STAMP,

@@ -1,0 +1,18 @@
+# Monotonic Alignment Search: compile the Cython kernel in place (OpenMP where the compiler has it).
+
+
+rule build_mas:
+    input:
+        source="monotonic_align/core.pyx",
+        build="monotonic_align/build.py",
+    output:
+        stamp=MAS_STAMP,
+    log:
+        "logs/build_mas.log",
+    benchmark:
+        "logs/build_mas.benchmark.tsv"
+    conda:
+        ENV
+    threads: 1
+    shell:
+        "python -m monotonic_align.build --stamp {output.stamp} > {log} 2>&1"

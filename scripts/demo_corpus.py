@@ -1,0 +1,8 @@
+"""Rule demo_corpus: the offline demo corpus, generated from the seed."""
+
+from _workflow import start
+
+from glowtts.data.demo import generate_demo_corpus
+
+cfg = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
+generate_demo_corpus(snakemake.output.folder, cfg.dataset.demo, cfg.audio, cfg.seed)  # noqa: F821

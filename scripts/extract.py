@@ -1,0 +1,8 @@
+"""Rule extract_ljspeech: streaming, path-checked extraction of the archive."""
+
+from _workflow import start
+
+from glowtts.data.download import extract_tar
+
+start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
+extract_tar(snakemake.input.archive, snakemake.output.folder)  # noqa: F821

@@ -1,0 +1,144 @@
+"""The real Snakefile on a tiny config: lint, dry run, the data stages, reruns of one stage."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glowtts.data.manifest import read_manifest
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "envs", "profiles", ".test", "glowtts",
+                  "monotonic_align"]
+TEST_CONFIG = ".test/config.yaml"
+
+pytestmark = pytest.mark.xdist_group("workflow")  # one worker runs these, one after another
+
+
+def _copy_workflow(dest: Path) -> Path:
+    """A clean copy of the workflow, as a fresh clone has it (no results, no build outputs)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.so", "*.c", "build.json", "build", "results")
+    for part in WORKFLOW_PARTS:
+        src = REPO / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=ignore, symlinks=True)
+        else:
+            shutil.copy2(src, dest / part)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(workdir)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=900,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _copy_workflow(tmp_path_factory.mktemp("wf"))
+
+
+def test_lint_is_clean(workflow: Path) -> None:
+    proc = snakemake(workflow, "--lint")
+    assert "Congratulations, your workflow is in a good condition" in proc.stdout + proc.stderr
+
+
+def test_dry_run_of_the_whole_default_dag(workflow: Path) -> None:
+    proc = snakemake(workflow, "-n", "--quiet", "rules")
+    out = proc.stdout + proc.stderr
+    for rule in ("demo_corpus", "corpus", "split", "build_mas", "all"):
+        assert rule in out, out
+
+
+def test_dry_run_of_the_ljspeech_preset_downloads(workflow: Path) -> None:
+    proc = snakemake(workflow, "-n", "--quiet", "rules", "--configfile", "config/ljspeech.yaml")
+    out = proc.stdout + proc.stderr
+    assert "download_ljspeech" in out and "extract_ljspeech" in out and "demo_corpus" not in out
+
+
+def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: {hidden_channels: 'wide'}\n")
+    proc = snakemake(workflow, "-n", "--configfile", str(bad), check=False)
+    assert proc.returncode != 0
+    assert "hidden_channels" in proc.stdout + proc.stderr
+    assert not (workflow / "results").exists()
+
+
+@pytest.mark.slow
+def test_data_stages_run_and_rerun_only_what_changed(workflow: Path) -> None:
+    targets = [f"results/test/filelists/{s}.tsv" for s in ("train", "val", "test")]
+    snakemake(workflow, *targets, "--configfile", TEST_CONFIG)
+    parts = {s: read_manifest(workflow / t) for s, t in zip(("train", "val", "test"), targets, strict=True)}
+    assert [len(parts[s]) for s in ("train", "val", "test")] == [16, 4, 4]
+    report = json.loads((workflow / "results/test/corpus/report.json").read_text())
+    assert report["kept"] == 24 and report["unknown_characters"] == {}
+    for rule in ("demo_corpus", "corpus", "split"):
+        assert (workflow / f"results/test/logs/{rule}.log").stat().st_size > 0
+        assert (workflow / f"results/test/benchmarks/{rule}.tsv").is_file()
+
+    # Nothing to do on a second run.
+    proc = snakemake(workflow, *targets, "--configfile", TEST_CONFIG)
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+    # Editing the split section reruns only the split.
+    (workflow / "split.yaml").write_text("split: {val_size: 3}\n")
+    proc = snakemake(workflow, *targets, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG, "split.yaml")
+    jobs = _jobs(proc)
+    assert jobs == {"split"}, proc.stdout
+
+    # --forcerun of one stage reruns it (and what depends on it), not the corpus generation.
+    proc = snakemake(workflow, *targets, "--forcerun", "corpus", "-n", "--quiet", "rules",
+                     "--configfile", TEST_CONFIG)
+    assert _jobs(proc) == {"corpus", "split"}
+
+
+def _jobs(proc: subprocess.CompletedProcess[str]) -> set[str]:
+    """Rule names from `--quiet rules` job stats (lines 'rule count')."""
+    names = set()
+    for line in (proc.stdout + proc.stderr).splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[1].isdigit() and fields[0] not in ("total", "job"):
+            names.add(fields[0])
+    return names
+
+
+@pytest.mark.slow
+def test_a_users_folder_corpus_by_one_config_value(workflow: Path, tmp_path: Path) -> None:
+    from glowtts.config import AudioConfig, DemoConfig
+    from glowtts.data.demo import generate_demo_corpus
+
+    folder = tmp_path / "my_voice"
+    generate_demo_corpus(folder, DemoConfig(n_clips=10), AudioConfig(), seed=5)
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(f"run: mine\ndataset: {{kind: folder, folder: {{path: '{folder}'}}}}\n"
+                   "split: {val_size: 2, test_size: 2}\n")
+    snakemake(workflow, "results/mine/filelists/train.tsv", "--configfile", str(cfg))
+    rows = read_manifest(workflow / "results/mine/filelists/train.tsv")
+    assert len(rows) == 6 and all(str(r.wav).startswith(str(folder)) for r in rows)
+
+
+@pytest.mark.slow
+def test_broken_corpus_fails_with_the_named_problem_in_the_log(workflow: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "broken"
+    (folder / "wavs").mkdir(parents=True)
+    (folder / "metadata.csv").write_text("x1|Hello.\n")
+    cfg = tmp_path / "broken.yaml"
+    cfg.write_text(f"run: broken\ndataset: {{kind: folder, folder: {{path: '{folder}'}}}}\n")
+    proc = snakemake(workflow, "results/broken/corpus/metadata.tsv", "--configfile", str(cfg), check=False)
+    assert proc.returncode != 0
+    log = (workflow / "results/broken/logs/corpus.log").read_text()
+    assert f"{folder}/metadata.csv:1: wav for 'x1' not found" in log
+    assert "Traceback" not in log
+    assert not (workflow / "results/broken/corpus/metadata.tsv").exists()
