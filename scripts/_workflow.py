@@ -9,8 +9,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from glowtts.config import Config, from_dict  # noqa: E402
-from glowtts.logs import setup_logging  # noqa: E402
+from glowtts.config import Config, from_dict
+from glowtts.logs import setup_logging
 
 
 def start(smk: object) -> Config:

@@ -4,5 +4,5 @@ from _workflow import start
 
 from glowtts.data.demo import generate_demo_corpus
 
-cfg = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
-generate_demo_corpus(snakemake.output.folder, cfg.dataset.demo, cfg.audio, cfg.seed)  # noqa: F821
+cfg = start(snakemake)
+generate_demo_corpus(snakemake.output.folder, cfg.dataset.demo, cfg.audio, cfg.seed)

@@ -4,6 +4,12 @@ from _workflow import start
 
 from glowtts.data.download import download
 
-cfg = start(snakemake).dataset.ljspeech  # noqa: F821 (snakemake is injected by the script directive)
-download(cfg.url, snakemake.output.archive, sha256=cfg.sha256, size=cfg.size_bytes,  # noqa: F821
-         retries=cfg.retries, timeout=cfg.timeout_s)
+cfg = start(snakemake).dataset.ljspeech
+download(
+    cfg.url,
+    snakemake.output.archive,
+    sha256=cfg.sha256,
+    size=cfg.size_bytes,
+    retries=cfg.retries,
+    timeout=cfg.timeout_s,
+)

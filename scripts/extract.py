@@ -4,5 +4,5 @@ from _workflow import start
 
 from glowtts.data.download import extract_tar
 
-start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
-extract_tar(snakemake.input.archive, snakemake.output.folder)  # noqa: F821
+start(snakemake)
+extract_tar(snakemake.input.archive, snakemake.output.folder)

@@ -4,6 +4,6 @@ from _workflow import start
 
 from glowtts.data.prepare import prepare_split
 
-cfg = start(snakemake)  # noqa: F821 (snakemake is injected by the script directive)
-out = snakemake.output  # noqa: F821
+cfg = start(snakemake)
+out = snakemake.output
 prepare_split(cfg, snakemake.input.manifest, {k: out[k] for k in ("train", "val", "test")})

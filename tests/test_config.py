@@ -26,7 +26,9 @@ def _walk(cls: type, schema: dict, prefix: str = "") -> list[tuple[str, object, 
         node = props[f.name]
         assert node.get("description"), f"{prefix}{f.name} has no description"
         if dataclasses.is_dataclass(hints[f.name]):
-            assert node.get("additionalProperties") is False, f"{prefix}{f.name} allows unknown keys"
+            assert node.get("additionalProperties") is False, (
+                f"{prefix}{f.name} allows unknown keys"
+            )
             out += _walk(hints[f.name], node, f"{prefix}{f.name}.")
         else:
             out.append((prefix + f.name, getattr(instance, f.name), node))
@@ -67,21 +69,34 @@ def test_ljspeech_preset_is_complete_on_its_own() -> None:
     merged = C.load(REPO / "config" / "config.yaml", REPO / "config" / "ljspeech.yaml")
     assert alone == merged
     assert alone.model == C.ModelConfig() and alone.audio == C.AudioConfig()
-    assert (alone.split.train_size, alone.split.val_size, alone.split.test_size) == (12500, 100, 500)
+    assert (alone.split.train_size, alone.split.val_size, alone.split.test_size) == (
+        12500,
+        100,
+        500,
+    )
     assert alone.dataset.kind == "ljspeech" and alone.text.cmudict
 
 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"model": {"hiden_channels": 3}}, r"model: unknown key\(s\) \['hiden_channels'\]; allowed keys are"),
+        (
+            {"model": {"hiden_channels": 3}},
+            r"model: unknown key\(s\) \['hiden_channels'\]; allowed keys are",
+        ),
         ({"bogus": 1}, r"<top level>: unknown key\(s\) \['bogus'\]"),
         ({"audio": {"n_mels": "eighty"}}, r"audio.n_mels: 'eighty' has type str, expected integer"),
         ({"seed": 1.5}, r"seed: 1.5 has type float, expected integer"),
         ({"audio": {"hop_length": 2}}, r"audio.hop_length: 2 violates minimum 16"),
         ({"model": {"p_dropout": 0.95}}, r"model.p_dropout: 0.95 violates maximum 0.9"),
-        ({"dataset": {"kind": "libritts"}}, r"dataset.kind: 'libritts' is not one of \['demo', 'ljspeech', 'folder'\]"),
-        ({"dataset": {"ljspeech": {"sha256": "xyz"}}}, r"dataset.ljspeech.sha256: 'xyz' does not match"),
+        (
+            {"dataset": {"kind": "libritts"}},
+            r"dataset.kind: 'libritts' is not one of \['demo', 'ljspeech', 'folder'\]",
+        ),
+        (
+            {"dataset": {"ljspeech": {"sha256": "xyz"}}},
+            r"dataset.ljspeech.sha256: 'xyz' does not match",
+        ),
         ({"run": "a/b"}, r"run: 'a/b' does not match"),
     ],
 )
@@ -93,12 +108,24 @@ def test_schema_violations_name_field_value_and_allowed(override: dict, message:
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"dataset": {"kind": "folder"}}, "dataset.folder.path: required when dataset.kind is 'folder'"),
-        ({"dataset": {"min_seconds": 5, "max_seconds": 2}}, r"dataset.min_seconds \(5\) must be below"),
+        (
+            {"dataset": {"kind": "folder"}},
+            "dataset.folder.path: required when dataset.kind is 'folder'",
+        ),
+        (
+            {"dataset": {"min_seconds": 5, "max_seconds": 2}},
+            r"dataset.min_seconds \(5\) must be below",
+        ),
         ({"split": {"train_filelist": "a.txt"}}, "give all three of train_filelist"),
         ({"audio": {"win_length": 2048}}, r"audio.win_length \(2048\) must not exceed audio.n_fft"),
-        ({"audio": {"sample_rate": 16000, "fmax": 8001}}, r"audio.fmax \(8001\) must not exceed half"),
-        ({"model": {"hidden_channels": 193}}, r"hidden_channels \(193\) must be divisible by model.n_heads"),
+        (
+            {"audio": {"sample_rate": 16000, "fmax": 8001}},
+            r"audio.fmax \(8001\) must not exceed half",
+        ),
+        (
+            {"model": {"hidden_channels": 193}},
+            r"hidden_channels \(193\) must be divisible by model.n_heads",
+        ),
         ({"model": {"n_split": 6}}, r"model.n_split \(6\) must be even and divide"),
     ],
 )
@@ -118,7 +145,12 @@ def test_load_merges_files_and_overrides(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("run: a\nmodel: {hidden_channels: 64, filter_channels: 10}\n")
     (tmp_path / "b.yaml").write_text("model: {filter_channels: 20}\n")
     cfg = C.load(tmp_path / "a.yaml", tmp_path / "b.yaml", overrides={"seed": 7})
-    assert (cfg.run, cfg.seed, cfg.model.hidden_channels, cfg.model.filter_channels) == ("a", 7, 64, 20)
+    assert (cfg.run, cfg.seed, cfg.model.hidden_channels, cfg.model.filter_channels) == (
+        "a",
+        7,
+        64,
+        20,
+    )
     assert isinstance(cfg.audio.fmin, float)
 
 

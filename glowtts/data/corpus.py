@@ -86,13 +86,17 @@ def _parse_rows(meta: Path, problems: list[str]) -> list[tuple[int, str, str, st
         norm = fields[2].strip() if len(fields) == 3 else ""
         norm = norm or text
         if not uid or any(c in uid for c in "/\\\t") or uid in (".", ".."):
-            problems.append(f"{meta}:{lineno}: malformed id {uid!r}; an id is a wav file name without .wav")
+            problems.append(
+                f"{meta}:{lineno}: malformed id {uid!r}; an id is a wav file name without .wav"
+            )
             continue
         if not text:
             problems.append(f"{meta}:{lineno}: empty text for id {uid!r}")
             continue
         if "\t" in text or "\t" in norm:
-            problems.append(f"{meta}:{lineno}: text of {uid!r} contains a tab; replace it with a space")
+            problems.append(
+                f"{meta}:{lineno}: text of {uid!r} contains a tab; replace it with a space"
+            )
             continue
         rows.append((lineno, uid, text, norm))
     return rows
@@ -129,7 +133,9 @@ def read_corpus(
     first_line: dict[str, int] = {}
     for lineno, uid, _, _ in rows:
         if uid in first_line:
-            problems.append(f"{meta}:{lineno}: duplicate id {uid!r} (first on line {first_line[uid]})")
+            problems.append(
+                f"{meta}:{lineno}: duplicate id {uid!r} (first on line {first_line[uid]})"
+            )
         else:
             first_line[uid] = lineno
 
@@ -146,7 +152,9 @@ def read_corpus(
             problems.append(f"{meta}:{lineno}: cannot read {wav}: {exc}")
             continue
         if info.channels != 1:
-            problems.append(f"{wav}: {info.channels} channels; the pipeline needs mono audio (line {lineno})")
+            problems.append(
+                f"{wav}: {info.channels} channels; the pipeline needs mono audio (line {lineno})"
+            )
             continue
         if info.frames == 0:
             problems.append(f"{wav}: no samples (line {lineno})")
@@ -176,12 +184,20 @@ def read_corpus(
     report.sample_rates = dict(sorted(rates.items()))
     log.info(
         "corpus=%s rows=%d kept=%d too_short=%d too_long=%d to_resample=%d hours=%.3f",
-        root, report.rows, report.kept, report.too_short, report.too_long, report.resampled,
+        root,
+        report.rows,
+        report.kept,
+        report.too_short,
+        report.too_long,
+        report.resampled,
         report.seconds_kept / 3600,
     )
     if report.too_short or report.too_long:
         log.info(
             "dropped %d clip(s) shorter than %.2f s and %d longer than %.2f s (dataset.min/max_seconds)",
-            report.too_short, min_seconds, report.too_long, max_seconds,
+            report.too_short,
+            min_seconds,
+            report.too_long,
+            max_seconds,
         )
     return utterances, report

@@ -29,7 +29,14 @@ import numpy as np
 
 from glowtts.config import AudioConfig, DemoConfig
 
-__all__ = ["DemoClip", "SymbolVoice", "generate_demo_corpus", "make_sentences", "read_durations", "render_clip"]
+__all__ = [
+    "DemoClip",
+    "SymbolVoice",
+    "generate_demo_corpus",
+    "make_sentences",
+    "read_durations",
+    "render_clip",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +49,98 @@ EDGE_FADE_S = 0.002  # raised-cosine fades at symbol edges, to avoid clicks
 # A small grammar of common words: determiner (adjective) noun verb (adverbs | preposition phrase),
 # or two short clauses joined by ", and".
 _DETERMINERS = ["the", "a", "my", "your", "this", "that", "our", "one"]
-_ADJECTIVES = ["old", "young", "small", "big", "quiet", "happy", "red", "green", "cold", "warm",
-               "bright", "dark", "little", "good", "new", "kind", "brave", "slow", "quick", "tired"]
-_NOUNS = ["dog", "cat", "man", "woman", "child", "bird", "horse", "boat", "train", "farmer",
-          "teacher", "river", "wind", "king", "girl", "boy", "friend", "doctor", "sailor", "baker"]
-_VERBS = ["runs", "walks", "sings", "sleeps", "waits", "works", "smiles", "stops", "turns", "falls",
-          "reads", "plays", "jumps", "rests", "talks", "listens", "moves", "laughs", "calls", "stays"]
+_ADJECTIVES = [
+    "old",
+    "young",
+    "small",
+    "big",
+    "quiet",
+    "happy",
+    "red",
+    "green",
+    "cold",
+    "warm",
+    "bright",
+    "dark",
+    "little",
+    "good",
+    "new",
+    "kind",
+    "brave",
+    "slow",
+    "quick",
+    "tired",
+]
+_NOUNS = [
+    "dog",
+    "cat",
+    "man",
+    "woman",
+    "child",
+    "bird",
+    "horse",
+    "boat",
+    "train",
+    "farmer",
+    "teacher",
+    "river",
+    "wind",
+    "king",
+    "girl",
+    "boy",
+    "friend",
+    "doctor",
+    "sailor",
+    "baker",
+]
+_VERBS = [
+    "runs",
+    "walks",
+    "sings",
+    "sleeps",
+    "waits",
+    "works",
+    "smiles",
+    "stops",
+    "turns",
+    "falls",
+    "reads",
+    "plays",
+    "jumps",
+    "rests",
+    "talks",
+    "listens",
+    "moves",
+    "laughs",
+    "calls",
+    "stays",
+]
 _MANNER = ["slowly", "quickly", "quietly", "alone", "well", "hard", "softly", "gladly"]
 _TIMES = ["today", "again", "early", "tonight", "often", "now", "later", "once"]
-_PREPOSITIONS = ["near", "by", "under", "over", "behind", "past", "into", "across", "along", "beside"]
-_PLACES = ["house", "bridge", "tree", "road", "market", "garden", "station", "window", "hill", "wall"]
+_PREPOSITIONS = [
+    "near",
+    "by",
+    "under",
+    "over",
+    "behind",
+    "past",
+    "into",
+    "across",
+    "along",
+    "beside",
+]
+_PLACES = [
+    "house",
+    "bridge",
+    "tree",
+    "road",
+    "market",
+    "garden",
+    "station",
+    "window",
+    "hill",
+    "wall",
+]
 
 
 @dataclass(frozen=True)
@@ -78,11 +167,16 @@ def _sentence(rng: np.random.Generator, n_words: int) -> str:
     def pick(words: list[str]) -> str:
         return words[int(rng.integers(len(words)))]
 
+    def clause(adjective: bool) -> list[str]:
+        head = [pick(_DETERMINERS), pick(_ADJECTIVES)] if adjective else [pick(_DETERMINERS)]
+        return [*head, pick(_NOUNS), pick(_VERBS)]
+
     if n_words in (7, 8) and rng.random() < 0.3:  # a compound sentence: commas get learnt too
-        first = [pick(_DETERMINERS)] + [pick(_ADJECTIVES)] * (n_words == 8) + [pick(_NOUNS), pick(_VERBS)]
-        words = first[:-1] + [first[-1] + ",", "and", pick(_DETERMINERS), pick(_NOUNS), pick(_VERBS)]
+        first = clause(adjective=n_words == 8)
+        first[-1] += ","
+        words = [*first, "and", *clause(adjective=False)]
     else:
-        words = [pick(_DETERMINERS)] + [pick(_ADJECTIVES)] * (n_words >= 4) + [pick(_NOUNS), pick(_VERBS)]
+        words = clause(adjective=n_words >= 4)
         rest = n_words - len(words)
         if rest == 1:
             words.append(pick(_MANNER + _TIMES))
@@ -100,7 +194,10 @@ def _sentence(rng: np.random.Generator, n_words: int) -> str:
 def make_sentences(cfg: DemoConfig, seed: int) -> list[str]:
     """``cfg.n_clips`` sentences of ``min_words``..``max_words`` words, deterministic in ``seed``."""
     rng = np.random.default_rng([seed, 1])
-    return [_sentence(rng, int(rng.integers(cfg.min_words, cfg.max_words + 1))) for _ in range(cfg.n_clips)]
+    return [
+        _sentence(rng, int(rng.integers(cfg.min_words, cfg.max_words + 1)))
+        for _ in range(cfg.n_clips)
+    ]
 
 
 def symbol_voices(cfg: DemoConfig, audio: AudioConfig, seed: int) -> dict[str, SymbolVoice]:
@@ -125,9 +222,17 @@ def symbol_voices(cfg: DemoConfig, audio: AudioConfig, seed: int) -> dict[str, S
     return voices
 
 
-def _durations(symbols: str, voices: dict[str, SymbolVoice], cfg: DemoConfig, rng: np.random.Generator) -> list[int]:
+def _durations(
+    symbols: str, voices: dict[str, SymbolVoice], cfg: DemoConfig, rng: np.random.Generator
+) -> list[int]:
     frames = [
-        int(np.clip(voices[s].mean_frames + rng.integers(-1, 2), cfg.min_symbol_frames, cfg.max_symbol_frames))
+        int(
+            np.clip(
+                voices[s].mean_frames + rng.integers(-1, 2),
+                cfg.min_symbol_frames,
+                cfg.max_symbol_frames,
+            )
+        )
         for s in symbols
     ]
     if sum(frames) % 2:  # make T even: lengthen the last symbol that may grow, else shorten one
@@ -140,8 +245,12 @@ def _durations(symbols: str, voices: dict[str, SymbolVoice], cfg: DemoConfig, rn
 
 
 def render_clip(
-    symbols: str, frames: list[int], voices: dict[str, SymbolVoice], audio: AudioConfig,
-    noise_dbfs: float, rng: np.random.Generator,
+    symbols: str,
+    frames: list[int],
+    voices: dict[str, SymbolVoice],
+    audio: AudioConfig,
+    noise_dbfs: float,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Float waveform in [-1, 1] with exactly ``sum(frames)`` centre-padded STFT frames."""
     hop, sr = audio.hop_length, audio.sample_rate
@@ -155,7 +264,9 @@ def render_clip(
         b = (start_frame + d) * hop - hop // 2
         t = np.arange(b - a) / sr
         phases = rng.uniform(0, 2 * np.pi, N_PARTIALS)
-        seg = sum(np.sin(2 * np.pi * f * t + p) for f, p in zip(voices[sym].freqs_hz, phases, strict=True))
+        seg = sum(
+            np.sin(2 * np.pi * f * t + p) for f, p in zip(voices[sym].freqs_hz, phases, strict=True)
+        )
         seg *= SYMBOL_RMS / np.sqrt(np.mean(seg**2))
         k = min(fade, len(seg) // 2)
         if k > 0:
@@ -168,7 +279,9 @@ def render_clip(
     return np.clip(wav, -1.0, 32767 / 32768)
 
 
-def generate_demo_corpus(out_dir: str | Path, cfg: DemoConfig, audio: AudioConfig, seed: int) -> list[DemoClip]:
+def generate_demo_corpus(
+    out_dir: str | Path, cfg: DemoConfig, audio: AudioConfig, seed: int
+) -> list[DemoClip]:
     """Write the demo corpus folder (see the module docstring) atomically; return its clips."""
     import soundfile as sf
 
@@ -199,7 +312,10 @@ def generate_demo_corpus(out_dir: str | Path, cfg: DemoConfig, audio: AudioConfi
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    seconds = sum(sum(c.frames) * audio.hop_length - audio.hop_length // 2 for c in clips) / audio.sample_rate
+    seconds = (
+        sum(sum(c.frames) * audio.hop_length - audio.hop_length // 2 for c in clips)
+        / audio.sample_rate
+    )
     log.info("demo corpus=%s clips=%d minutes=%.2f", out_dir, len(clips), seconds / 60)
     return clips
 
@@ -211,9 +327,13 @@ def read_durations(path: str | Path) -> dict[str, tuple[str, tuple[int, ...]]]:
         for lineno, line in enumerate(fh, start=1):
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 3:
-                raise ValueError(f"{path}:{lineno}: expected id<TAB>symbols<TAB>frames, got {len(parts)} fields")
+                raise ValueError(
+                    f"{path}:{lineno}: expected id<TAB>symbols<TAB>frames, got {len(parts)} fields"
+                )
             frames = tuple(int(x) for x in parts[2].split())
             if len(frames) != len(parts[1]):
-                raise ValueError(f"{path}:{lineno}: {len(parts[1])} symbols but {len(frames)} durations")
+                raise ValueError(
+                    f"{path}:{lineno}: {len(parts[1])} symbols but {len(frames)} durations"
+                )
             out[parts[0]] = (parts[1], frames)
     return out

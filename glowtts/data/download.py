@@ -23,7 +23,14 @@ from collections.abc import Callable
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
 
-__all__ = ["ChecksumError", "DownloadError", "UnsafeArchiveError", "download", "extract_tar", "sha256sum"]
+__all__ = [
+    "ChecksumError",
+    "DownloadError",
+    "UnsafeArchiveError",
+    "download",
+    "extract_tar",
+    "sha256sum",
+]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +90,9 @@ def _fetch_once(url: str, part: Path, expected_size: int | None, timeout: float)
     """One attempt: resume ``part`` from its current size; raises on a network error."""
     have = part.stat().st_size if part.exists() else 0
     if expected_size is not None and have > expected_size:
-        log.warning("%s is larger than expected (%d > %d bytes); starting over", part, have, expected_size)
+        log.warning(
+            "%s is larger than expected (%d > %d bytes); starting over", part, have, expected_size
+        )
         part.unlink()
         have = 0
     if expected_size is not None and have == expected_size:
@@ -107,8 +116,9 @@ def _fetch_once(url: str, part: Path, expected_size: int | None, timeout: float)
                     progress.update(len(block))
         finally:
             progress.close()
-        if length is not None and part.stat().st_size < total:
-            raise DownloadError(f"connection closed after {part.stat().st_size} of {total} bytes")
+        got = part.stat().st_size
+        if length is not None and got < have + int(length):
+            raise DownloadError(f"connection closed after {got} of {have + int(length)} bytes")
 
 
 def download(
@@ -149,17 +159,27 @@ def download(
             _fetch_once(url, part, size, timeout)
             break
         except urllib.error.HTTPError as exc:
-            if exc.code == 416 and part.exists():  # range beyond end: the part is complete or bigger
+            if (
+                exc.code == 416 and part.exists()
+            ):  # range beyond end: the part is complete or bigger
                 break
             if 400 <= exc.code < 500:
-                raise DownloadError(f"{url}: HTTP {exc.code} {exc.reason}; check dataset.ljspeech.url") from None
+                raise DownloadError(
+                    f"{url}: HTTP {exc.code} {exc.reason}; check dataset.ljspeech.url"
+                ) from None
             errors.append(f"attempt {attempt + 1}: HTTP {exc.code}")
         except (urllib.error.URLError, HTTPException, OSError, DownloadError) as exc:
             errors.append(f"attempt {attempt + 1}: {exc}")
         if attempt < retries:
             wait = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
             have = part.stat().st_size if part.exists() else 0
-            log.warning("download of %s failed (%s); resuming from byte %d in %.0f s", url, errors[-1], have, wait)
+            log.warning(
+                "download of %s failed (%s); resuming from byte %d in %.0f s",
+                url,
+                errors[-1],
+                have,
+                wait,
+            )
             sleep(wait)
     else:
         raise DownloadError(
@@ -192,10 +212,14 @@ def _check_member(member: tarfile.TarInfo, root: Path) -> None:
     """Refuse absolute paths, '..', links escaping ``root``, and device or fifo members."""
     name = PurePosixPath(member.name)
     if name.is_absolute() or member.name.startswith(("/", "\\")) or ".." in name.parts:
-        raise UnsafeArchiveError(f"archive member {member.name!r} has an absolute path or '..'; refused")
+        raise UnsafeArchiveError(
+            f"archive member {member.name!r} has an absolute path or '..'; refused"
+        )
     target = (root / name).resolve()
     if not target.is_relative_to(root):
-        raise UnsafeArchiveError(f"archive member {member.name!r} would be written outside {root}; refused")
+        raise UnsafeArchiveError(
+            f"archive member {member.name!r} would be written outside {root}; refused"
+        )
     if member.issym() or member.islnk():
         link = PurePosixPath(member.linkname)
         base = root if member.islnk() else (root / name).parent
@@ -205,7 +229,9 @@ def _check_member(member: tarfile.TarInfo, root: Path) -> None:
                 f"archive member {member.name!r} links to {member.linkname!r} outside {root}; refused"
             )
     elif not (member.isfile() or member.isdir()):
-        raise UnsafeArchiveError(f"archive member {member.name!r} is a device, fifo or other special file; refused")
+        raise UnsafeArchiveError(
+            f"archive member {member.name!r} is a device, fifo or other special file; refused"
+        )
 
 
 def extract_tar(archive: str | Path, dest: str | Path) -> Path:

@@ -45,7 +45,11 @@ def write_manifest(path: str | Path, rows: Iterable[Utterance]) -> int:
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         fh.write(_HEADER + "\n")
         for u in rows:
-            for name, value in (("id", u.id), ("text", u.text), ("normalized_text", u.normalized_text)):
+            for name, value in (
+                ("id", u.id),
+                ("text", u.text),
+                ("normalized_text", u.normalized_text),
+            ):
                 if "\t" in value or "\n" in value:
                     raise ValueError(f"utterance {u.id!r}: {name} contains a tab or newline")
             fh.write(
@@ -65,7 +69,9 @@ def read_manifest(path: str | Path) -> list[Utterance]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"manifest {path} does not exist; rerun the workflow's corpus stage")
+        raise FileNotFoundError(
+            f"manifest {path} does not exist; rerun the workflow's corpus stage"
+        )
     rows: list[Utterance] = []
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)

@@ -32,25 +32,22 @@ def check_characters(rows: list[Utterance], cfg: Config) -> dict[str, dict[str, 
     """Report characters the text frontend would drop; raise when the config says to fail."""
     from glowtts.text import TextFrontend
 
-    frontend = TextFrontend(cfg.text)
-    unknown = frontend.unknown_characters((u.id, u.normalized_text) for u in rows)
-    report = {
-        ch: {"codepoint": f"U+{ord(ch):04X}", "count": info.count, "first_ids": list(info.first_ids)}
-        for ch, info in sorted(unknown.items(), key=lambda kv: -kv[1].count)
-    }
-    for ch, info in report.items():
-        log.warning("unknown character %r (%s) occurs %d time(s), first in %s",
-                    ch, info["codepoint"], info["count"], ", ".join(info["first_ids"]))  # type: ignore[arg-type]
-    if report and cfg.text.on_unknown_char == "error":
-        listing = "; ".join(f"{ch!r} ({i['codepoint']}) x{i['count']} in {i['first_ids']}" for ch, i in report.items())
+    unknown = TextFrontend(cfg.text).unknown_characters((u.id, u.normalized_text) for u in rows)
+    ranked = sorted(unknown.values(), key=lambda u: -u.count)
+    for u in ranked:
+        log.warning("unknown character %s", u.describe())
+    if ranked and cfg.text.on_unknown_char == "error":
         raise UnknownCharacterError(
-            f"the corpus has {len(report)} character(s) outside the symbol table after cleaning: {listing}. "
-            "Fix the transcripts, or set text.on_unknown_char: drop to drop them with a warning."
+            f"the corpus has {len(ranked)} character(s) outside the symbol table after cleaning: "
+            f"{'; '.join(u.describe() for u in ranked)}. Fix the transcripts, or set "
+            "text.on_unknown_char: drop to drop them with a warning."
         )
-    return report
+    return {u.char: {"count": u.count, "first_ids": list(u.utt_ids)} for u in ranked}
 
 
-def prepare_corpus(cfg: Config, corpus_dir: str | Path, manifest: str | Path, report_path: str | Path) -> int:
+def prepare_corpus(
+    cfg: Config, corpus_dir: str | Path, manifest: str | Path, report_path: str | Path
+) -> int:
     """Validate a corpus folder, write the manifest and a JSON report; return the clip count."""
     ds = cfg.dataset
     rows, report = read_corpus(
@@ -67,8 +64,10 @@ def prepare_corpus(cfg: Config, corpus_dir: str | Path, manifest: str | Path, re
         )
     unknown = check_characters(rows, cfg)
     write_manifest(manifest, rows)
-    _write_json(Path(report_path), {**asdict(report), "hours_kept": report.seconds_kept / 3600,
-                                    "unknown_characters": unknown})
+    _write_json(
+        Path(report_path),
+        {**asdict(report), "hours_kept": report.seconds_kept / 3600, "unknown_characters": unknown},
+    )
     return len(rows)
 
 

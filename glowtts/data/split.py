@@ -54,7 +54,9 @@ def read_filelist_ids(path: str | Path) -> list[tuple[int, str]]:
             continue
         wav, sep, _ = line.partition("|")
         if not sep or not wav.strip():
-            raise SplitError(f"{path}:{lineno}: expected 'path/to/<id>.wav|text', got {line[:80]!r}")
+            raise SplitError(
+                f"{path}:{lineno}: expected 'path/to/<id>.wav|text', got {line[:80]!r}"
+            )
         out.append((lineno, PurePath(wav.strip()).stem))
     return out
 
@@ -70,13 +72,19 @@ def _split_from_filelists(rows: list[Utterance], cfg: SplitConfig) -> dict[str, 
         parts[name] = []
         for lineno, uid in read_filelist_ids(path):
             if uid in seen:
-                problems.append(f"{path}:{lineno}: id {uid!r} is already in the {seen[uid]} filelist")
+                problems.append(
+                    f"{path}:{lineno}: id {uid!r} is already in the {seen[uid]} filelist"
+                )
                 continue
             seen[uid] = f"{name}"
             if uid not in by_id:
                 missing += 1
-                log.warning("%s:%d: id %r is not in the corpus (or was filtered by length); skipped",
-                            path, lineno, uid)
+                log.warning(
+                    "%s:%d: id %r is not in the corpus (or was filtered by length); skipped",
+                    path,
+                    lineno,
+                    uid,
+                )
                 continue
             parts[name].append(by_id[uid])
     if problems:
@@ -95,7 +103,9 @@ def split_corpus(rows: list[Utterance], cfg: SplitConfig, seed: int) -> dict[str
     Raises:
         SplitError: the sizes exceed the corpus, or user filelists overlap or miss the corpus.
     """
-    parts = _split_from_filelists(rows, cfg) if cfg.from_filelists else _random_split(rows, cfg, seed)
+    parts = (
+        _split_from_filelists(rows, cfg) if cfg.from_filelists else _random_split(rows, cfg, seed)
+    )
     ids = [u.id for k in SPLITS for u in parts[k]]
     assert len(ids) == len(set(ids)), "split lists overlap"
     log.info("split " + " ".join(f"{k}={len(parts[k])}" for k in SPLITS))

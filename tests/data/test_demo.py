@@ -72,12 +72,12 @@ def test_each_symbol_sounds_at_its_own_frequencies(demo: Path) -> None:
     uid, (symbols, frames) = next(iter(read_durations(demo / "durations.tsv").items()))
     wav, sr = sf.read(str(demo / "wavs" / f"{uid}.wav"))
     hop, start = AUDIO.hop_length, 0
+    freqs = np.fft.rfftfreq(1 << 15, 1 / sr)
     for sym, d in zip(symbols, frames, strict=True):
         a, b = max(0, start * hop - hop // 2), (start + d) * hop - hop // 2
         seg = wav[a + 64 : b - 64]  # skip the edge fades
         spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=1 << 15))
-        freqs = np.fft.rfftfreq(1 << 15, 1 / sr)
-        energy = lambda fs: sum(spec[np.abs(freqs - f) < 40].sum() for f in fs)  # noqa: E731
+        energy = lambda fs, spec=spec: sum(spec[np.abs(freqs - f) < 40].sum() for f in fs)  # noqa: E731
         own = energy(sets[sym])
         others = [energy(v) for s, v in sets.items() if s != sym]
         assert own > 2 * max(others), (uid, sym)  # chords share at most one of three partials
@@ -112,3 +112,15 @@ def test_chords_share_at_most_one_partial(seed: int) -> None:
     for i, a in enumerate(voices):
         for b in voices[i + 1 :]:
             assert len(set(a.freqs_hz) & set(b.freqs_hz)) <= 1
+
+
+def test_the_demo_config_tokenises_one_token_per_rendered_symbol(demo: Path) -> None:
+    """With the demo's text config, token i of a clip is exactly the symbol whose frames are known."""
+    from glowtts.config import load
+    from glowtts.text import SYMBOLS, TextFrontend
+
+    repo = Path(__file__).resolve().parents[2]
+    frontend = TextFrontend(load(repo / "config" / "config.yaml").text)
+    for _, (symbols, _frames) in read_durations(demo / "durations.tsv").items():
+        ids = frontend.encode(symbols.capitalize())
+        assert [SYMBOLS[i] for i in ids] == list(symbols)

@@ -14,8 +14,17 @@ import pytest
 from glowtts.data.manifest import read_manifest
 
 REPO = Path(__file__).resolve().parents[2]
-WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "config", "envs", "profiles", ".test", "glowtts",
-                  "monotonic_align"]
+WORKFLOW_PARTS = [
+    "Snakefile",
+    "rules",
+    "scripts",
+    "config",
+    "envs",
+    "profiles",
+    ".test",
+    "glowtts",
+    "monotonic_align",
+]
 TEST_CONFIG = ".test/config.yaml"
 
 pytestmark = pytest.mark.xdist_group("workflow")  # one worker runs these, one after another
@@ -37,7 +46,11 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     env = {**os.environ, "PYTHONPATH": str(workdir)}
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=900,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -67,6 +80,11 @@ def test_dry_run_of_the_ljspeech_preset_downloads(workflow: Path) -> None:
     assert "download_ljspeech" in out and "extract_ljspeech" in out and "demo_corpus" not in out
 
 
+def test_slurm_profile_is_accepted_by_the_executor_plugin(workflow: Path) -> None:
+    proc = snakemake(workflow, "-n", "--quiet", "rules", "--profile", "profiles/slurm")
+    assert "split" in proc.stdout + proc.stderr
+
+
 def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: {hidden_channels: 'wide'}\n")
@@ -80,7 +98,10 @@ def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> 
 def test_data_stages_run_and_rerun_only_what_changed(workflow: Path) -> None:
     targets = [f"results/test/filelists/{s}.tsv" for s in ("train", "val", "test")]
     snakemake(workflow, *targets, "--configfile", TEST_CONFIG)
-    parts = {s: read_manifest(workflow / t) for s, t in zip(("train", "val", "test"), targets, strict=True)}
+    parts = {
+        s: read_manifest(workflow / t)
+        for s, t in zip(("train", "val", "test"), targets, strict=True)
+    }
     assert [len(parts[s]) for s in ("train", "val", "test")] == [16, 4, 4]
     report = json.loads((workflow / "results/test/corpus/report.json").read_text())
     assert report["kept"] == 24 and report["unknown_characters"] == {}
@@ -94,13 +115,24 @@ def test_data_stages_run_and_rerun_only_what_changed(workflow: Path) -> None:
 
     # Editing the split section reruns only the split.
     (workflow / "split.yaml").write_text("split: {val_size: 3}\n")
-    proc = snakemake(workflow, *targets, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG, "split.yaml")
+    proc = snakemake(
+        workflow, *targets, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG, "split.yaml"
+    )
     jobs = _jobs(proc)
     assert jobs == {"split"}, proc.stdout
 
     # --forcerun of one stage reruns it (and what depends on it), not the corpus generation.
-    proc = snakemake(workflow, *targets, "--forcerun", "corpus", "-n", "--quiet", "rules",
-                     "--configfile", TEST_CONFIG)
+    proc = snakemake(
+        workflow,
+        *targets,
+        "--forcerun",
+        "corpus",
+        "-n",
+        "--quiet",
+        "rules",
+        "--configfile",
+        TEST_CONFIG,
+    )
     assert _jobs(proc) == {"corpus", "split"}
 
 
@@ -122,21 +154,27 @@ def test_a_users_folder_corpus_by_one_config_value(workflow: Path, tmp_path: Pat
     folder = tmp_path / "my_voice"
     generate_demo_corpus(folder, DemoConfig(n_clips=10), AudioConfig(), seed=5)
     cfg = tmp_path / "mine.yaml"
-    cfg.write_text(f"run: mine\ndataset: {{kind: folder, folder: {{path: '{folder}'}}}}\n"
-                   "split: {val_size: 2, test_size: 2}\n")
+    cfg.write_text(
+        f"run: mine\ndataset: {{kind: folder, folder: {{path: '{folder}'}}}}\n"
+        "split: {val_size: 2, test_size: 2}\n"
+    )
     snakemake(workflow, "results/mine/filelists/train.tsv", "--configfile", str(cfg))
     rows = read_manifest(workflow / "results/mine/filelists/train.tsv")
     assert len(rows) == 6 and all(str(r.wav).startswith(str(folder)) for r in rows)
 
 
 @pytest.mark.slow
-def test_broken_corpus_fails_with_the_named_problem_in_the_log(workflow: Path, tmp_path: Path) -> None:
+def test_broken_corpus_fails_with_the_named_problem_in_the_log(
+    workflow: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "broken"
     (folder / "wavs").mkdir(parents=True)
     (folder / "metadata.csv").write_text("x1|Hello.\n")
     cfg = tmp_path / "broken.yaml"
     cfg.write_text(f"run: broken\ndataset: {{kind: folder, folder: {{path: '{folder}'}}}}\n")
-    proc = snakemake(workflow, "results/broken/corpus/metadata.tsv", "--configfile", str(cfg), check=False)
+    proc = snakemake(
+        workflow, "results/broken/corpus/metadata.tsv", "--configfile", str(cfg), check=False
+    )
     assert proc.returncode != 0
     log = (workflow / "results/broken/logs/corpus.log").read_text()
     assert f"{folder}/metadata.csv:1: wav for 'x1' not found" in log
