@@ -7,7 +7,7 @@ import http.server
 import io
 import tarfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,33 +20,6 @@ from glowtts.data.download import (
     download,
     extract_tar,
 )
-
-
-def _ljspeech_like_archive(path: Path, n: int = 4) -> bytes:
-    """A small LJSpeech-format .tar.bz2: LJSpeech-1.1/{metadata.csv, README, wavs/*.wav}."""
-    import numpy as np
-    import soundfile as sf
-
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:bz2") as tar:
-        rows = []
-        for i in range(n):
-            uid = f"LJ001-{i:04d}"
-            wav = io.BytesIO()
-            noise = np.random.default_rng(i).normal(0, 0.1, 22050 + 1000 * i)
-            sf.write(wav, noise, 22050, format="WAV", subtype="PCM_16")
-            data = wav.getvalue()
-            info = tarfile.TarInfo(f"LJSpeech-1.1/wavs/{uid}.wav")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-            rows.append(f"{uid}|Text number {i}.|Text number {i}.\n")
-        for name, data in (("metadata.csv", "".join(rows).encode()), ("README", b"readme\n")):
-            info = tarfile.TarInfo(f"LJSpeech-1.1/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    payload = buf.getvalue()
-    path.write_bytes(payload)
-    return payload
 
 
 @dataclass
@@ -104,9 +77,11 @@ def _no_sleep(_: float) -> None:
     pass
 
 
-def test_whole_download_then_extract(tmp_path: Path, server: tuple[str, ServerState]) -> None:
+def test_whole_download_then_extract(
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
+) -> None:
     url, state = server
-    state.payload = _ljspeech_like_archive(tmp_path / "src.tar.bz2")
+    state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
     digest = hashlib.sha256(state.payload).hexdigest()
     dest = download(
         url, tmp_path / "dl" / "LJ.tar.bz2", sha256=digest, size=len(state.payload), sleep=_no_sleep
@@ -122,9 +97,11 @@ def test_whole_download_then_extract(tmp_path: Path, server: tuple[str, ServerSt
     assert len(state.requests) == n
 
 
-def test_cut_transfer_resumes_with_range(tmp_path: Path, server: tuple[str, ServerState]) -> None:
+def test_cut_transfer_resumes_with_range(
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
+) -> None:
     url, state = server
-    state.payload = _ljspeech_like_archive(tmp_path / "src.tar.bz2")
+    state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
     state.cut_after = len(state.payload) // 3
     digest = hashlib.sha256(state.payload).hexdigest()
     dest = download(
@@ -135,10 +112,10 @@ def test_cut_transfer_resumes_with_range(tmp_path: Path, server: tuple[str, Serv
 
 
 def test_resume_from_a_partial_file_left_by_an_earlier_run(
-    tmp_path: Path, server: tuple[str, ServerState]
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
 ) -> None:
     url, state = server
-    state.payload = _ljspeech_like_archive(tmp_path / "src.tar.bz2")
+    state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
     (tmp_path / "LJ.tar.bz2.part").write_bytes(state.payload[:1000])
     digest = hashlib.sha256(state.payload).hexdigest()
     download(url, tmp_path / "LJ.tar.bz2", sha256=digest, size=len(state.payload), sleep=_no_sleep)
@@ -147,10 +124,10 @@ def test_resume_from_a_partial_file_left_by_an_earlier_run(
 
 
 def test_server_ignoring_range_restarts_cleanly(
-    tmp_path: Path, server: tuple[str, ServerState]
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
 ) -> None:
     url, state = server
-    state.payload = _ljspeech_like_archive(tmp_path / "src.tar.bz2")
+    state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
     state.honour_range = False
     state.cut_after = len(state.payload) // 2
     digest = hashlib.sha256(state.payload).hexdigest()
@@ -163,10 +140,10 @@ def test_server_ignoring_range_restarts_cleanly(
 
 
 def test_checksum_mismatch_is_clear_and_file_not_kept(
-    tmp_path: Path, server: tuple[str, ServerState]
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
 ) -> None:
     url, state = server
-    state.payload = _ljspeech_like_archive(tmp_path / "src.tar.bz2")
+    state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
     with pytest.raises(ChecksumError, match=r"sha256 [0-9a-f]{64}, expected 0{64}.*deleted"):
         download(
             url, tmp_path / "LJ.tar.bz2", sha256="0" * 64, size=len(state.payload), sleep=_no_sleep
@@ -174,7 +151,9 @@ def test_checksum_mismatch_is_clear_and_file_not_kept(
     assert list(tmp_path.glob("LJ.tar.bz2*")) == []
 
 
-def test_wrong_size_is_refused(tmp_path: Path, server: tuple[str, ServerState]) -> None:
+def test_wrong_size_is_refused(
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
+) -> None:
     url, state = server
     state.payload = b"x" * 100
     with pytest.raises(ChecksumError, match="size 100 bytes, expected 101"):
@@ -192,7 +171,9 @@ def test_retries_are_bounded_and_partial_kept(
     assert len(state.requests) == 3
 
 
-def test_client_error_is_not_retried(tmp_path: Path, server: tuple[str, ServerState]) -> None:
+def test_client_error_is_not_retried(
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
+) -> None:
     url, state = server
     state.fail_status = 404
     with pytest.raises(DownloadError, match="HTTP 404.*dataset.ljspeech.url"):
@@ -200,8 +181,10 @@ def test_client_error_is_not_retried(tmp_path: Path, server: tuple[str, ServerSt
     assert len(state.requests) == 1
 
 
-def test_file_url_works_as_a_local_copy(tmp_path: Path) -> None:
-    payload = _ljspeech_like_archive(tmp_path / "src.tar.bz2")
+def test_file_url_works_as_a_local_copy(
+    tmp_path: Path, make_ljspeech_archive: Callable[..., bytes]
+) -> None:
+    payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
     dest = download(
         (tmp_path / "src.tar.bz2").as_uri(),
         tmp_path / "copy.tar.bz2",

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,40 @@ def test_broken_corpus_fails_with_the_named_problem_in_the_log(
     assert f"{folder}/metadata.csv:1: wav for 'x1' not found" in log
     assert "Traceback" not in log
     assert not (workflow / "results/broken/corpus/metadata.tsv").exists()
+
+
+@pytest.mark.slow
+def test_ljspeech_preset_downloads_extracts_and_splits_from_a_local_server(
+    workflow: Path, tmp_path: Path, make_ljspeech_archive: Callable[..., bytes]
+) -> None:
+    """The real download and extract rules, against an HTTP server on 127.0.0.1."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    serve = tmp_path / "www"
+    serve.mkdir()
+    payload = make_ljspeech_archive(serve / "LJSpeech-1.1.tar.bz2", n=12)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(serve))
+    handler.log_message = lambda *a: None  # type: ignore[attr-defined]
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        cfg = tmp_path / "local_lj.yaml"
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/LJSpeech-1.1.tar.bz2"
+        cfg.write_text(
+            "run: lj\n"
+            f"dataset: {{ljspeech: {{url: '{url}', sha256: {hashlib.sha256(payload).hexdigest()}, "
+            f"size_bytes: {len(payload)}, retries: 1}}}}\n"
+            "split: {train_size: 8, val_size: 2, test_size: 2}\n"
+        )
+        target = "results/lj/filelists/train.tsv"
+        snakemake(workflow, target, "--configfile", "config/ljspeech.yaml", str(cfg))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert (workflow / "resources/ljspeech/LJSpeech-1.1.tar.bz2").read_bytes() == payload
+    rows = read_manifest(workflow / target)
+    assert len(rows) == 8 and all(r.id.startswith("LJ001-") for r in rows)
+    assert (workflow / "resources/ljspeech/logs/download.log").is_file()
