@@ -17,10 +17,11 @@ validate(config, "config/schema.yaml", set_default=True)
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/mas.smk"
+include: "rules/features.smk"
 
 
 rule all:
     default_target: True
     input:
-        expand("{out}/filelists/{split}.tsv", out=OUT, split=SPLITS),
+        f"{OUT}/features/store",
         MAS_STAMP,

@@ -13,6 +13,9 @@ BENCH = f"{OUT}/benchmarks"
 ENV = "../envs/glowtts.yaml"
 MAS_STAMP = "monotonic_align/build.json"
 LJSPEECH_ROOT = "resources/ljspeech"
+# Feature shards: features.shards, or one per core given to Snakemake. Name it explicitly to
+# keep the shard files when rerunning with another --cores.
+N_SHARDS = CFG.features.shards or workflow.cores or os.cpu_count() or 1
 
 
 def section(name):

@@ -71,7 +71,15 @@ def test_lint_is_clean(workflow: Path) -> None:
 def test_dry_run_of_the_whole_default_dag(workflow: Path) -> None:
     proc = snakemake(workflow, "-n", "--quiet", "rules")
     out = proc.stdout + proc.stderr
-    for rule in ("demo_corpus", "corpus", "split", "build_mas", "all"):
+    for rule in (
+        "demo_corpus",
+        "corpus",
+        "split",
+        "build_mas",
+        "features_shard",
+        "features",
+        "all",
+    ):
         assert rule in out, out
 
 
@@ -96,36 +104,39 @@ def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-def test_data_stages_run_and_rerun_only_what_changed(workflow: Path) -> None:
-    targets = [f"results/test/filelists/{s}.tsv" for s in ("train", "val", "test")]
-    snakemake(workflow, *targets, "--configfile", TEST_CONFIG)
-    parts = {
-        s: read_manifest(workflow / t)
-        for s, t in zip(("train", "val", "test"), targets, strict=True)
+def test_data_and_feature_stages_run_and_rerun_only_what_changed(workflow: Path) -> None:
+    from glowtts.data.store import FeatureStore
+
+    store_dir = "results/test/features/store"
+    snakemake(workflow, store_dir, "--configfile", TEST_CONFIG)
+    lists = {
+        s: read_manifest(workflow / f"results/test/filelists/{s}.tsv")
+        for s in ("train", "val", "test")
     }
-    assert [len(parts[s]) for s in ("train", "val", "test")] == [16, 4, 4]
+    assert [len(lists[s]) for s in ("train", "val", "test")] == [16, 4, 4]
     report = json.loads((workflow / "results/test/corpus/report.json").read_text())
     assert report["kept"] == 24 and report["unknown_characters"] == {}
-    for rule in ("demo_corpus", "corpus", "split"):
+    store = FeatureStore(workflow / store_dir)
+    assert sorted(store.ids) == sorted(u.id for rows in lists.values() for u in rows)
+    for rule in ("demo_corpus", "corpus", "split", "features", "features_shard/1-of-2"):
         assert (workflow / f"results/test/logs/{rule}.log").stat().st_size > 0
         assert (workflow / f"results/test/benchmarks/{rule}.tsv").is_file()
 
     # Nothing to do on a second run.
-    proc = snakemake(workflow, *targets, "--configfile", TEST_CONFIG)
+    proc = snakemake(workflow, store_dir, "--configfile", TEST_CONFIG)
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
-    # Editing the split section reruns only the split.
+    # Editing the split section reruns the split and what reads it, not the corpus.
     (workflow / "split.yaml").write_text("split: {val_size: 3}\n")
     proc = snakemake(
-        workflow, *targets, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG, "split.yaml"
+        workflow, store_dir, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG, "split.yaml"
     )
-    jobs = _jobs(proc)
-    assert jobs == {"split"}, proc.stdout
+    assert _jobs(proc) == {"split": 1, "features_shard": 2, "features": 1}, proc.stdout
 
-    # --forcerun of one stage reruns it (and what depends on it), not the corpus generation.
+    # --forcerun of one stage reruns it and what depends on it, not the corpus generation.
     proc = snakemake(
         workflow,
-        *targets,
+        store_dir,
         "--forcerun",
         "corpus",
         "-n",
@@ -134,17 +145,28 @@ def test_data_stages_run_and_rerun_only_what_changed(workflow: Path) -> None:
         "--configfile",
         TEST_CONFIG,
     )
-    assert _jobs(proc) == {"corpus", "split"}
+    assert _jobs(proc) == {"corpus": 1, "split": 1, "features_shard": 2, "features": 1}
+
+    # A run interrupted before the gather, with one shard unfinished: only that shard is
+    # recomputed (byte for byte), then the store is gathered.
+    shard = workflow / "results/test/features/shards/2-of-2.npz"
+    before = shard.read_bytes()
+    shard.unlink()
+    shutil.rmtree(workflow / store_dir)
+    proc = snakemake(workflow, store_dir, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG)
+    assert _jobs(proc) == {"features_shard": 1, "features": 1}
+    snakemake(workflow, store_dir, "--configfile", TEST_CONFIG)
+    assert shard.read_bytes() == before
 
 
-def _jobs(proc: subprocess.CompletedProcess[str]) -> set[str]:
-    """Rule names from `--quiet rules` job stats (lines 'rule count')."""
-    names = set()
+def _jobs(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """Rule -> job count from a dry run's job stats table (lines 'rule count')."""
+    counts: dict[str, int] = {}
     for line in (proc.stdout + proc.stderr).splitlines():
         fields = line.split()
-        if len(fields) == 2 and fields[1].isdigit() and fields[0] not in ("total", "job"):
-            names.add(fields[0])
-    return names
+        if len(fields) == 2 and fields[1].isdigit() and fields[0] not in ("total", "job", "all"):
+            counts.setdefault(fields[0], int(fields[1]))
+    return counts
 
 
 @pytest.mark.slow

@@ -1,0 +1,50 @@
+# Log-mel features: scatter the utterances of the three filelists over N shard jobs, gather one store.
+
+
+scattergather:
+    features=N_SHARDS,
+
+
+rule features_shard:
+    input:
+        filelists=expand("{out}/filelists/{split}.tsv", out=OUT, split=SPLITS),
+    output:
+        shard=f"{OUT}/features/shards/{{scatteritem}}.npz",
+    params:
+        seed=CFG.seed,
+        audio=section("audio"),
+        text=section("text"),
+        dataset={"on_rate_mismatch": CFG.dataset.on_rate_mismatch},
+    log:
+        f"{LOGS}/features_shard/{{scatteritem}}.log",
+    benchmark:
+        f"{BENCH}/features_shard/{{scatteritem}}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+    script:
+        "../scripts/features_shard.py"
+
+
+rule features:
+    input:
+        shards=gather.features(f"{OUT}/features/shards/{{scatteritem}}.npz"),
+    output:
+        store=directory(f"{OUT}/features/store"),
+    params:
+        seed=CFG.seed,
+        audio=section("audio"),
+        text=section("text"),
+        features=section("features"),
+        dataset={"on_rate_mismatch": CFG.dataset.on_rate_mismatch},
+    log:
+        f"{LOGS}/features.log",
+    benchmark:
+        f"{BENCH}/features.tsv"
+    conda:
+        ENV
+    threads: 1
+    script:
+        "../scripts/features_gather.py"
