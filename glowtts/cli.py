@@ -18,7 +18,7 @@ __all__ = ["main"]
 
 def _inspect(args: argparse.Namespace) -> int:
     from glowtts.config import load
-    from glowtts.inspect import format_summary, summarize
+    from glowtts.summary import format_summary, summarize
 
     cfg = load(*args.config) if args.config else None
     summary = summarize(

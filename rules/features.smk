@@ -23,7 +23,7 @@ rule features_shard:
         ENV
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=4000,  # one shard of LJSpeech mels (1.2 GB at 2 shards) plus torch
     script:
         "../scripts/features_shard.py"
 
