@@ -1,0 +1,38 @@
+"""Glow-TTS model: encoder, duration predictor, flow decoder, losses, reference converter."""
+
+from glowtts.model.convert import (
+    convert_reference_checkpoint,
+    hparams_to_config,
+    load_checkpoint,
+    to_reference_state_dict,
+)
+from glowtts.model.decoder import FlowDecoder, squeeze, unsqueeze
+from glowtts.model.duration import DurationPredictor
+from glowtts.model.encoder import TextEncoder
+from glowtts.model.flows import ActNorm, AffineCoupling, InvConvNear
+from glowtts.model.glowtts import GlowTTS, InferenceOutput, TrainOutput
+from glowtts.model.losses import Losses, duration_loss, glowtts_losses, mle_loss
+from glowtts.model.masks import sequence_mask
+
+__all__ = [
+    "ActNorm",
+    "AffineCoupling",
+    "DurationPredictor",
+    "FlowDecoder",
+    "GlowTTS",
+    "InferenceOutput",
+    "InvConvNear",
+    "Losses",
+    "TextEncoder",
+    "TrainOutput",
+    "convert_reference_checkpoint",
+    "duration_loss",
+    "glowtts_losses",
+    "hparams_to_config",
+    "load_checkpoint",
+    "mle_loss",
+    "sequence_mask",
+    "squeeze",
+    "to_reference_state_dict",
+    "unsqueeze",
+]
