@@ -5,12 +5,17 @@ from snakemake.utils import min_version, validate
 
 sys.path.insert(0, workflow.basedir)  # the glowtts package of this checkout, installed or not
 
+from glowtts.config import validate as validate_config  # noqa: E402
+
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
 
 
+# Our validator first: every problem at once, each naming the field, the value and what is
+# allowed; then Snakemake's, which fills in the schema's defaults.
+validate_config(config, source="the workflow config")
 validate(config, "config/schema.yaml", set_default=True)
 
 
@@ -23,5 +28,6 @@ include: "rules/features.smk"
 rule all:
     default_target: True
     input:
+        f"{OUT}/config.yaml",
         f"{OUT}/features/store",
         MAS_STAMP,

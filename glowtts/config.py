@@ -14,7 +14,6 @@ import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +35,7 @@ __all__ = [
     "schema",
     "to_dict",
     "validate",
+    "write_yaml",
 ]
 
 LJSPEECH_URL = "https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2"
@@ -139,7 +139,7 @@ class TextConfig:
 class FeaturesConfig:
     """Log-mel feature store."""
 
-    shards: int = 0  # 0: one shard per available core
+    shards: int = 16
     dtype: Literal["float32", "float16"] = "float32"
 
 
@@ -184,9 +184,8 @@ class Config:
 # ----------------------------------------------------------------------------- schema
 
 
-@cache
 def schema() -> dict[str, Any]:
-    """The JSON schema (2020-12) of a config, as shipped with the package."""
+    """The JSON schema (2020-12) of a config, as shipped with the package (a fresh copy)."""
     import yaml
 
     text = (Path(__file__).parent / "schema.yaml").read_text(encoding="utf-8")
@@ -218,8 +217,12 @@ def _describe(error: Any) -> str:
     return f"{where}: {error.message}"
 
 
-def validate(data: Mapping[str, Any], source: str = "config") -> None:
-    """Validate a config mapping against the schema; raise ConfigError listing every problem."""
+def validate(data: Mapping[str, Any], source: str = "config") -> Config:
+    """Validate a config mapping (schema, then cross-field rules) and return the built Config.
+
+    Raises:
+        ConfigError: listing every problem, each naming the field, the value and what is allowed.
+    """
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
@@ -230,53 +233,56 @@ def validate(data: Mapping[str, Any], source: str = "config") -> None:
             f"{source}: invalid configuration ({len(errors)} problem(s)):\n{lines}\n"
             "See config/schema.yaml for every field, its range and its meaning."
         )
-    _check_cross_field(data, source)
+    cfg = typing.cast(Config, _build(Config, data))
+    problems = _cross_field_problems(cfg)
+    if problems:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ConfigError(f"{source}: invalid configuration:\n{lines}")
+    return cfg
 
 
-def _check_cross_field(data: Mapping[str, Any], source: str) -> None:
-    """Rules a JSON schema cannot state clearly."""
+def _cross_field_problems(cfg: Config) -> list[str]:
+    """Rules a JSON schema cannot state clearly, checked on the built (defaulted) config."""
     problems: list[str] = []
-    dataset = data.get("dataset", {})
-    if dataset.get("kind") == "folder" and not dataset.get("folder", {}).get("path"):
+    ds, demo, split, audio, model = cfg.dataset, cfg.dataset.demo, cfg.split, cfg.audio, cfg.model
+    if ds.kind == "folder" and not ds.folder.path:
         problems.append("dataset.folder.path: required when dataset.kind is 'folder'")
-    lo, hi = dataset.get("min_seconds", 0.0), dataset.get("max_seconds", 20.0)
-    if lo >= hi:
-        problems.append(f"dataset.min_seconds ({lo}) must be below dataset.max_seconds ({hi})")
-    demo = dataset.get("demo", {})
-    if demo.get("min_words", 3) > demo.get("max_words", 8):
+    if ds.min_seconds >= ds.max_seconds:
+        problems.append(
+            f"dataset.min_seconds ({ds.min_seconds}) must be below dataset.max_seconds ({ds.max_seconds})"
+        )
+    if demo.min_words > demo.max_words:
         problems.append("dataset.demo.min_words must not exceed dataset.demo.max_words")
-    if demo.get("min_symbol_frames", 2) > demo.get("max_symbol_frames", 13):
+    if demo.min_symbol_frames > demo.max_symbol_frames:
         problems.append(
             "dataset.demo.min_symbol_frames must not exceed dataset.demo.max_symbol_frames"
         )
-    split = data.get("split", {})
-    lists = [split.get(f"{k}_filelist") for k in ("train", "val", "test")]
+    lists = [split.train_filelist, split.val_filelist, split.test_filelist]
     if any(x is not None for x in lists) and not all(x is not None for x in lists):
         problems.append(
             "split: give all three of train_filelist, val_filelist, test_filelist, or none"
         )
-    audio = data.get("audio", {})
-    n_fft, win = audio.get("n_fft", 1024), audio.get("win_length", 1024)
-    if win > n_fft:
-        problems.append(f"audio.win_length ({win}) must not exceed audio.n_fft ({n_fft})")
-    sr, fmax = audio.get("sample_rate", 22050), audio.get("fmax", 8000.0)
-    if fmax > sr / 2:
-        problems.append(f"audio.fmax ({fmax}) must not exceed half of audio.sample_rate ({sr})")
-    model = data.get("model", {})
-    hidden, heads = model.get("hidden_channels", 192), model.get("n_heads", 2)
-    if hidden % heads:
+    if audio.win_length > audio.n_fft:
         problems.append(
-            f"model.hidden_channels ({hidden}) must be divisible by model.n_heads ({heads})"
+            f"audio.win_length ({audio.win_length}) must not exceed audio.n_fft ({audio.n_fft})"
         )
-    n_mels, n_sqz = audio.get("n_mels", 80), model.get("n_sqz", 2)
-    n_split = model.get("n_split", 4)
-    if (n_mels * n_sqz) % n_split or n_split % 2:
+    if audio.fmax > audio.sample_rate / 2:
         problems.append(
-            f"model.n_split ({n_split}) must be even and divide n_mels * n_sqz ({n_mels * n_sqz})"
+            f"audio.fmax ({audio.fmax}) must not exceed half of audio.sample_rate ({audio.sample_rate})"
         )
-    if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(f"{source}: invalid configuration:\n{lines}")
+    if model.hidden_channels % model.n_heads:
+        problems.append(
+            f"model.hidden_channels ({model.hidden_channels}) must be divisible by "
+            f"model.n_heads ({model.n_heads})"
+        )
+    grouped = audio.n_mels * model.n_sqz
+    if grouped % model.n_split or model.n_split % 2:
+        problems.append(
+            f"model.n_split ({model.n_split}) must be even and divide n_mels * n_sqz ({grouped})"
+        )
+    if model.kernel_size_dec % 2 == 0:
+        problems.append(f"model.kernel_size_dec ({model.kernel_size_dec}) must be odd")
+    return problems
 
 
 # ----------------------------------------------------------------------------- building
@@ -311,13 +317,25 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
 
 def from_dict(data: Mapping[str, Any], source: str = "config") -> Config:
     """Validate a config mapping and build the frozen :class:`Config`."""
-    validate(data, source)
-    return typing.cast(Config, _build(Config, data))
+    return validate(data, source)
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """The plain-dict form of a config (or one section), as written next to outputs."""
     return dataclasses.asdict(cfg)
+
+
+def write_yaml(cfg: Config, path: str | Path) -> None:
+    """Write the resolved config (every field) as YAML, atomically; ``load()`` reads it back."""
+    import os
+
+    import yaml
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

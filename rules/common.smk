@@ -2,7 +2,8 @@
 import os
 
 import glowtts.config
-from glowtts.data.split import SPLITS
+from glowtts.data.corpus import find_corpus_root
+from glowtts.data.manifest import SPLITS
 
 # Builds the typed config: the schema's cross-field rules fail here, before any job starts.
 CFG = glowtts.config.from_dict(config, source="the workflow config")
@@ -13,24 +14,31 @@ BENCH = f"{OUT}/benchmarks"
 ENV = "../envs/glowtts.yaml"
 MAS_STAMP = "monotonic_align/build.json"
 LJSPEECH_ROOT = "resources/ljspeech"
-# Feature shards: features.shards, or one per core given to Snakemake. Name it explicitly to
-# keep the shard files when rerunning with another --cores.
-N_SHARDS = CFG.features.shards or workflow.cores or os.cpu_count() or 1
+# A fixed number of feature shards (not one per --cores), so the DAG is the same wherever the
+# Snakefile is parsed: dry runs, other --cores, cluster nodes.
+N_SHARDS = CFG.features.shards
 
 
-def section(name):
-    """One config section as a plain dict (defaults filled in), for a rule's params."""
-    return glowtts.config.to_dict(getattr(CFG, name))
+def section(name, *keys):
+    """A config section (or some of its keys) as a plain dict with defaults, for params.
+
+    Scripts read the whole typed config; a rule's params name exactly the values its outputs
+    depend on, so editing anything else does not rerun it.
+    """
+    values = glowtts.config.to_dict(getattr(CFG, name))
+    return {k: values[k] for k in keys} if keys else values
 
 
-def corpus_folder():
-    """The LJSpeech-format folder the corpus stage reads, by dataset.kind."""
+def corpus_inputs():
+    """The LJSpeech-format folder the corpus stage reads, by dataset.kind; a user's folder is
+    tracked by its metadata.csv (a folder's own mtime misses edits of the files in it)."""
     kind = CFG.dataset.kind
     if kind == "demo":
-        return f"{OUT}/demo_corpus"
+        return {"folder": f"{OUT}/demo_corpus"}
     if kind == "ljspeech":
-        return f"{LJSPEECH_ROOT}/extracted"
-    return os.path.expanduser(CFG.dataset.folder.path)
+        return {"folder": f"{LJSPEECH_ROOT}/extracted"}
+    root = find_corpus_root(os.path.expanduser(CFG.dataset.folder.path))
+    return {"folder": str(root), "metadata": str(root / "metadata.csv")}
 
 
 def user_filelists():

@@ -5,7 +5,9 @@ rule download_ljspeech:
     output:
         archive=f"{LJSPEECH_ROOT}/LJSpeech-1.1.tar.bz2",
     params:
-        dataset={"ljspeech": section("dataset")["ljspeech"]},
+        # What identifies the file; url, retries and timeout (read from the config) do not.
+        sha256=CFG.dataset.ljspeech.sha256,
+        size_bytes=CFG.dataset.ljspeech.size_bytes,
     log:
         f"{LJSPEECH_ROOT}/logs/download.log",
     benchmark:
@@ -41,8 +43,8 @@ rule demo_corpus:
         folder=directory(f"{OUT}/demo_corpus"),
     params:
         seed=CFG.seed,
-        dataset={"demo": section("dataset")["demo"]},
-        audio=section("audio"),
+        demo=section("dataset")["demo"],
+        audio=section("audio", "sample_rate", "hop_length", "fmax"),
     log:
         f"{LOGS}/demo_corpus.log",
     benchmark:
@@ -56,13 +58,13 @@ rule demo_corpus:
 
 rule corpus:
     input:
-        folder=corpus_folder(),
+        **corpus_inputs(),
     output:
         manifest=f"{OUT}/corpus/metadata.tsv",
         report=f"{OUT}/corpus/report.json",
     params:
-        dataset={k: section("dataset")[k] for k in ("min_seconds", "max_seconds", "on_rate_mismatch")},
-        audio=section("audio"),
+        dataset=section("dataset", "min_seconds", "max_seconds", "on_rate_mismatch"),
+        sample_rate=CFG.audio.sample_rate,
         text=section("text"),
     log:
         f"{LOGS}/corpus.log",
@@ -93,3 +95,19 @@ rule split:
     threads: 1
     script:
         "../scripts/split.py"
+
+
+rule resolved_config:
+    output:
+        config=f"{OUT}/config.yaml",
+    params:
+        config=glowtts.config.to_dict(CFG),
+    log:
+        f"{LOGS}/resolved_config.log",
+    benchmark:
+        f"{BENCH}/resolved_config.tsv"
+    conda:
+        ENV
+    threads: 1
+    script:
+        "../scripts/resolved_config.py"

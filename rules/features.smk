@@ -14,7 +14,7 @@ rule features_shard:
         seed=CFG.seed,
         audio=section("audio"),
         text=section("text"),
-        dataset={"on_rate_mismatch": CFG.dataset.on_rate_mismatch},
+        on_rate_mismatch=CFG.dataset.on_rate_mismatch,
     log:
         f"{LOGS}/features_shard/{{scatteritem}}.log",
     benchmark:
@@ -38,7 +38,7 @@ rule features:
         audio=section("audio"),
         text=section("text"),
         features=section("features"),
-        dataset={"on_rate_mismatch": CFG.dataset.on_rate_mismatch},
+        on_rate_mismatch=CFG.dataset.on_rate_mismatch,
     log:
         f"{LOGS}/features.log",
     benchmark:

@@ -14,5 +14,5 @@ rule build_mas:
     conda:
         ENV
     threads: 1
-    shell:
-        "python -m monotonic_align.build --stamp {output.stamp} > {log} 2>&1"
+    script:
+        "../scripts/build_mas.py"

@@ -14,6 +14,10 @@ from glowtts.logs import setup_logging
 
 
 def start(smk: object) -> Config:
-    """Log into the rule's log file and build the config from the rule's params (its sections)."""
+    """Log into the rule's log file; return the whole run config, typed and validated.
+
+    The rule's params name the values its outputs depend on (they decide reruns); the
+    script reads them from this config.
+    """
     setup_logging(smk.log[0])  # type: ignore[attr-defined]
-    return from_dict(dict(smk.params.items()), source=f"params of rule {smk.rule}")  # type: ignore[attr-defined]
+    return from_dict(smk.config, source=f"config of rule {smk.rule}")  # type: ignore[attr-defined]

@@ -114,13 +114,13 @@ def test_schema_violations_name_field_value_and_allowed(override: dict, message:
         ),
         (
             {"dataset": {"min_seconds": 5, "max_seconds": 2}},
-            r"dataset.min_seconds \(5\) must be below",
+            r"dataset.min_seconds \(5.0\) must be below",
         ),
         ({"split": {"train_filelist": "a.txt"}}, "give all three of train_filelist"),
         ({"audio": {"win_length": 2048}}, r"audio.win_length \(2048\) must not exceed audio.n_fft"),
         (
             {"audio": {"sample_rate": 16000, "fmax": 8001}},
-            r"audio.fmax \(8001\) must not exceed half",
+            r"audio.fmax \(8001.0\) must not exceed half",
         ),
         (
             {"model": {"hidden_channels": 193}},
@@ -173,3 +173,19 @@ def test_config_is_frozen_and_round_trips() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.seed = 3  # type: ignore[misc]
     assert C.from_dict(C.to_dict(cfg)) == cfg
+
+
+def test_resolved_config_round_trips(tmp_path: Path) -> None:
+    cfg = C.load(REPO / "config" / "config.yaml")
+    C.write_yaml(cfg, tmp_path / "resolved.yaml")
+    assert C.load(tmp_path / "resolved.yaml") == cfg
+
+
+def test_even_decoder_kernel_is_refused() -> None:
+    with pytest.raises(C.ConfigError, match=r"model.kernel_size_dec \(4\) must be odd"):
+        C.from_dict({"model": {"kernel_size_dec": 4}})
+
+
+def test_schema_is_a_fresh_copy_each_time() -> None:
+    C.schema()["properties"].clear()
+    assert "model" in C.schema()["properties"]

@@ -45,6 +45,10 @@ DEMO_SYMBOLS = " ,.abcdefghijklmnopqrstuvwxyz"
 SYMBOL_RMS = 0.1  # every symbol at -20 dBFS: equal loudness makes boundaries learnable
 N_PARTIALS = 3
 EDGE_FADE_S = 0.002  # raised-cosine fades at symbol edges, to avoid clicks
+GRID_POINTS = 48  # mel-spaced candidate partial frequencies
+GRID_LOW_HZ = 150.0  # lowest candidate partial
+GRID_TOP = 0.9  # highest candidate, as a fraction of min(fmax, Nyquist)
+COMPOUND_P = 0.3  # share of 7- and 8-word sentences made of two clauses (", and")
 
 # A small grammar of common words: determiner (adjective) noun verb (adverbs | preposition phrase),
 # or two short clauses joined by ", and".
@@ -171,7 +175,7 @@ def _sentence(rng: np.random.Generator, n_words: int) -> str:
         head = [pick(_DETERMINERS), pick(_ADJECTIVES)] if adjective else [pick(_DETERMINERS)]
         return [*head, pick(_NOUNS), pick(_VERBS)]
 
-    if n_words in (7, 8) and rng.random() < 0.3:  # a compound sentence: commas get learnt too
+    if n_words in (7, 8) and rng.random() < COMPOUND_P:  # two clauses: commas get learnt too
         first = clause(adjective=n_words == 8)
         first[-1] += ","
         words = [*first, "and", *clause(adjective=False)]
@@ -203,10 +207,10 @@ def make_sentences(cfg: DemoConfig, seed: int) -> list[str]:
 def symbol_voices(cfg: DemoConfig, audio: AudioConfig, seed: int) -> dict[str, SymbolVoice]:
     """A distinct chord and a typical duration for every demo symbol."""
     rng = np.random.default_rng([seed, 2])
-    top = min(audio.fmax, audio.sample_rate / 2) * 0.9
+    top = min(audio.fmax, audio.sample_rate / 2) * GRID_TOP
     mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # noqa: E731
-    grid_mel = np.linspace(mel(150.0), mel(top), 48)
-    grid = 700.0 * (10.0 ** (grid_mel / 2595.0) - 1.0)  # 48 mel-spaced candidate frequencies
+    grid_mel = np.linspace(mel(GRID_LOW_HZ), mel(top), GRID_POINTS)
+    grid = 700.0 * (10.0 ** (grid_mel / 2595.0) - 1.0)  # mel-spaced candidate frequencies
     used: set[tuple[int, ...]] = set()
     lo = cfg.min_symbol_frames + (1 if cfg.max_symbol_frames - cfg.min_symbol_frames >= 2 else 0)
     hi = cfg.max_symbol_frames - (1 if cfg.max_symbol_frames - cfg.min_symbol_frames >= 2 else 0)
@@ -237,10 +241,17 @@ def _durations(
     ]
     if sum(frames) % 2:  # make T even: lengthen the last symbol that may grow, else shorten one
         grow = [i for i, d in enumerate(frames) if d < cfg.max_symbol_frames]
+        shrink = [i for i, d in enumerate(frames) if d > cfg.min_symbol_frames]
         if grow:
             frames[grow[-1]] += 1
+        elif shrink:
+            frames[shrink[-1]] -= 1
         else:
-            frames[-1] -= 1
+            raise ValueError(
+                f"dataset.demo.min_symbol_frames = max_symbol_frames = {cfg.min_symbol_frames} (odd) "
+                f"gives {symbols!r} an odd number of frames; the decoder needs an even count: "
+                "allow a range of durations or make them even"
+            )
     return frames
 
 

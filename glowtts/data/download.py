@@ -117,8 +117,9 @@ def _fetch_once(url: str, part: Path, expected_size: int | None, timeout: float)
         finally:
             progress.close()
         got = part.stat().st_size
-        if length is not None and got < have + int(length):
-            raise DownloadError(f"connection closed after {got} of {have + int(length)} bytes")
+        want = have + int(length) if length is not None else expected_size
+        if want is not None and got < want:  # closed early: raise, so the retry loop resumes
+            raise DownloadError(f"connection closed after {got} of {want} bytes")
 
 
 def download(

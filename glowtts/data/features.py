@@ -222,7 +222,7 @@ def compute_shard(
             with torch.inference_mode():
                 frames = mel_fn.frames(torch.from_numpy(wav).unsqueeze(0))[0]  # [T_y, n_mels]
             ids = encoder.encode(u.normalized_text, utt_id=u.id)
-            if not ids:
+            if not ids or (cfg.text.add_blank and len(ids) == 1):  # [blank] alone: no symbol
                 raise ValueError(
                     f"utterance {u.id!r}: normalized_text {u.normalized_text!r} encodes to "
                     "no tokens; fix the transcript or remove the row"

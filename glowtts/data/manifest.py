@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["COLUMNS", "Utterance", "read_manifest", "write_manifest"]
+__all__ = ["COLUMNS", "SPLITS", "Utterance", "read_manifest", "write_manifest"]
 
+SPLITS = ("train", "val", "test")  # the filelists a split writes
 COLUMNS = ("id", "text", "normalized_text", "wav", "seconds", "sample_rate")
 _HEADER = "\t".join(COLUMNS)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from glowtts.config import Config
 from glowtts.data.corpus import read_corpus
-from glowtts.data.manifest import Utterance, read_manifest, write_manifest
-from glowtts.data.split import SPLITS, split_corpus
+from glowtts.data.manifest import SPLITS, Utterance, read_manifest, write_manifest
+from glowtts.data.split import split_corpus
 
 __all__ = ["UnknownCharacterError", "check_characters", "prepare_corpus", "prepare_split"]
 

@@ -8,13 +8,11 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from glowtts.config import SplitConfig
-from glowtts.data.manifest import Utterance
+from glowtts.data.manifest import SPLITS, Utterance
 
 __all__ = ["SPLITS", "SplitError", "read_filelist_ids", "split_corpus"]
 
 log = logging.getLogger(__name__)
-
-SPLITS = ("train", "val", "test")
 
 
 class SplitError(ValueError):

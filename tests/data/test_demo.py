@@ -91,13 +91,18 @@ def test_equal_loudness_and_noise_floor(demo: Path) -> None:
 
 
 def test_odd_totals_are_made_even_within_limits(tmp_path: Path) -> None:
-    cfg = replace(
-        SMALL, n_clips=30, min_symbol_frames=3, max_symbol_frames=3
-    )  # every symbol 3 frames
+    cfg = replace(SMALL, n_clips=30, min_symbol_frames=3, max_symbol_frames=4)
     generate_demo_corpus(tmp_path / "c", cfg, AUDIO, seed=7)
-    for _, (symbols, frames) in read_durations(tmp_path / "c" / "durations.tsv").items():
+    for _, (_symbols, frames) in read_durations(tmp_path / "c" / "durations.tsv").items():
         assert sum(frames) % 2 == 0
-        assert sum(frames) in (3 * len(symbols), 3 * len(symbols) - 1)
+        assert all(3 <= d <= 4 for d in frames)
+
+
+def test_all_symbols_one_odd_duration_is_refused(tmp_path: Path) -> None:
+    cfg = replace(SMALL, n_clips=30, min_symbol_frames=3, max_symbol_frames=3)
+    with pytest.raises(ValueError, match="min_symbol_frames = max_symbol_frames = 3"):
+        generate_demo_corpus(tmp_path / "c", cfg, AUDIO, seed=7)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "c.partial").exists()
 
 
 def test_durations_file_errors_name_the_line(tmp_path: Path) -> None:

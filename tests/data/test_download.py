@@ -27,6 +27,7 @@ class ServerState:
     payload: bytes = b""
     honour_range: bool = True
     cut_after: int | None = None  # close the connection after this many body bytes, once
+    send_length: bool = True  # False: the body is delimited by closing the connection
     fail_status: int | None = None
     requests: list[str | None] = field(default_factory=list)
 
@@ -53,7 +54,8 @@ def server() -> Iterator[tuple[str, ServerState]]:
             else:
                 self.send_response(200)
             chunk = body[start:]
-            self.send_header("Content-Length", str(len(chunk)))
+            if state.send_length:
+                self.send_header("Content-Length", str(len(chunk)))
             self.end_headers()
             if state.cut_after is not None:
                 self.wfile.write(chunk[: state.cut_after])
@@ -109,6 +111,21 @@ def test_cut_transfer_resumes_with_range(
     )
     assert dest.read_bytes() == state.payload
     assert state.requests == [None, f"bytes={len(state.payload) // 3}-"]
+
+
+def test_cut_transfer_without_content_length_resumes(
+    tmp_path: Path, server: tuple[str, ServerState], make_ljspeech_archive: Callable[..., bytes]
+) -> None:
+    url, state = server
+    state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
+    state.send_length = False
+    state.cut_after = 1000
+    digest = hashlib.sha256(state.payload).hexdigest()
+    dest = download(
+        url, tmp_path / "LJ.tar.bz2", sha256=digest, size=len(state.payload), sleep=_no_sleep
+    )
+    assert dest.read_bytes() == state.payload
+    assert state.requests == [None, "bytes=1000-"]
 
 
 def test_resume_from_a_partial_file_left_by_an_earlier_run(

@@ -250,6 +250,18 @@ def test_transcript_without_tokens_is_an_error(corpus: list[Utterance], tmp_path
         compute_shard([row], _cfg(), tmp_path / "s.npz", encoder=CharEncoder())
 
 
+def test_transcript_of_dropped_characters_with_blanks_is_an_error(
+    corpus: list[Utterance], tmp_path: Path
+) -> None:
+    """With blanks, a transcript whose every character is dropped encodes to [blank] alone."""
+    cfg = _cfg()
+    cfg = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, add_blank=True))
+    row = dataclasses.replace(corpus[0], normalized_text="\u2603\u2603")  # snowmen: not symbols
+    with pytest.raises(ValueError, match="encodes to no tokens"):
+        compute_shard([row], cfg, tmp_path / "s.npz")
+    assert not (tmp_path / "s.npz").exists()
+
+
 def test_default_encoder_is_the_text_frontend(corpus: list[Utterance], tmp_path: Path) -> None:
     from glowtts.text import TextFrontend
 

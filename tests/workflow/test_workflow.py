@@ -70,37 +70,79 @@ def test_lint_is_clean(workflow: Path) -> None:
 
 def test_dry_run_of_the_whole_default_dag(workflow: Path) -> None:
     proc = snakemake(workflow, "-n", "--quiet", "rules")
-    out = proc.stdout + proc.stderr
-    for rule in (
-        "demo_corpus",
-        "corpus",
-        "split",
-        "build_mas",
-        "features_shard",
-        "features",
-        "all",
-    ):
-        assert rule in out, out
+    assert _jobs(proc) == {
+        "resolved_config": 1,
+        "demo_corpus": 1,
+        "corpus": 1,
+        "split": 1,
+        "features_shard": 2,
+        "features": 1,
+        "build_mas": 1,
+    }, proc.stdout
 
 
 def test_dry_run_of_the_ljspeech_preset_downloads(workflow: Path) -> None:
     proc = snakemake(workflow, "-n", "--quiet", "rules", "--configfile", "config/ljspeech.yaml")
-    out = proc.stdout + proc.stderr
-    assert "download_ljspeech" in out and "extract_ljspeech" in out and "demo_corpus" not in out
+    jobs = _jobs(proc)
+    assert jobs["download_ljspeech"] == 1 and jobs["extract_ljspeech"] == 1
+    assert jobs["features_shard"] == 16 and "demo_corpus" not in jobs
+
+
+@pytest.mark.parametrize("cores", ["1", "3"])
+def test_the_jobs_do_not_depend_on_cores(workflow: Path, cores: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--cores", cores],
+        cwd=workflow,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert _jobs(proc)["features_shard"] == 2
 
 
 def test_slurm_profile_is_accepted_by_the_executor_plugin(workflow: Path) -> None:
-    proc = snakemake(workflow, "-n", "--quiet", "rules", "--profile", "profiles/slurm")
-    assert "split" in proc.stdout + proc.stderr
+    """The profile as a cluster user runs it (no --cores), through the real plugin, as a dry run."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--quiet",
+            "rules",
+            "--profile",
+            "profiles/slurm",
+            "--configfile",
+            "config/ljspeech.yaml",
+        ],
+        cwd=workflow,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _jobs(proc)["features_shard"] == 16
 
 
 def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("model: {hidden_channels: 'wide'}\n")
+    bad.write_text("model: {hiden_channels: 3, n_heads: 'two'}\n")
     proc = snakemake(workflow, "-n", "--configfile", str(bad), check=False)
+    out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "hidden_channels" in proc.stdout + proc.stderr
+    assert "the workflow config: invalid configuration (2 problem(s))" in out
+    assert "model: unknown key(s) ['hiden_channels']; allowed keys are" in out
+    assert "model.n_heads: 'two' has type str, expected integer" in out
     assert not (workflow / "results").exists()
+
+
+def test_missing_user_folder_is_named_at_parse_time(workflow: Path, tmp_path: Path) -> None:
+    cfg = tmp_path / "mine.yaml"
+    cfg.write_text(f"dataset: {{kind: folder, folder: {{path: '{tmp_path / 'nowhere'}'}}}}\n")
+    proc = snakemake(workflow, "-n", "--configfile", str(cfg), check=False)
+    assert proc.returncode != 0
+    assert f"{tmp_path / 'nowhere'}: no metadata.csv found" in proc.stdout + proc.stderr
 
 
 @pytest.mark.slow
