@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from glowtts.model.dropout import Dropout
+from glowtts.model.packing import PackedLayout
 
 __all__ = ["MASKED_SCORE", "RelativeSelfAttention"]
 
@@ -49,11 +50,20 @@ class RelativeSelfAttention(nn.Module):
             nn.init.xavier_uniform_(self.qkv.weight[i * channels : (i + 1) * channels])
 
     @staticmethod
-    def _band_index(T: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """For each (query i, key j): embedding index j - i + w clamped, and |j - i| <= w."""
+    def _band_index(T: int, w: int, device: torch.device) -> torch.Tensor:
+        """[T, T] index into the 2w + 2 relative logits of each (query i, key j): j - i + w
+        inside the window |j - i| <= w, else 2w + 1 (a zero column)."""
         pos = torch.arange(T, device=device)
         offset = pos[None, :] - pos[:, None]  # [T, T] = j - i
-        return (offset + w).clamp(0, 2 * w), offset.abs() <= w
+        return torch.where(offset.abs() <= w, offset + w, 2 * w + 1)
+
+    @staticmethod
+    def _diagonal_index(T: int, w: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """For query i and offset r: key column clamp(i + r - w) [T, 2w + 1] and whether that
+        key exists (float [T, 2w + 1])."""
+        key = torch.arange(T, device=device)[:, None] + torch.arange(-w, w + 1, device=device)
+        inside = (key >= 0) & (key < T)
+        return key.clamp(0, T - 1), inside.float()
 
     def forward(self, x: torch.Tensor, x_mask: torch.Tensor) -> torch.Tensor:
         """Attend over valid positions.
@@ -65,34 +75,57 @@ class RelativeSelfAttention(nn.Module):
         Returns:
             [B, C, T] output (not masked; the caller masks).
         """
-        B, C, T = x.shape
-        H, D, w = self.n_heads, self.head_channels, self.window_size
-        qkv = self.qkv(x).view(B, 3, H, D, T)
+        key_padded = (x_mask == 0).unsqueeze(2)  # [B, 1, 1, T]
+        return self.out(self._attend(self.qkv(x), key_padded))
+
+    def forward_packed(self, x: torch.Tensor, layout: PackedLayout) -> torch.Tensor:
+        """Attend within each item of a packed row: each item's own [T_b, T_b] scores, no
+        padding (half the score entries of the padded batch at LJSpeech lengths).
+
+        Args:
+            x: [1, C, P] packed input (:func:`glowtts.model.packing.pack`).
+            layout: its layout.
+
+        Returns:
+            [1, C, P] output; columns between items hold the output bias (the caller masks).
+        """
+        qkv = self.qkv(x)  # [1, 3C, P]
+        pieces = []
+        end = 0
+        for start, n in zip(layout.starts, layout.lengths, strict=True):
+            if start > end:  # the zero columns before this item
+                pieces.append(qkv.new_zeros(1, qkv.size(1) // 3, start - end))
+            pieces.append(self._attend(qkv[:, :, start : start + n], None))  # [1, C, n]
+            end = start + n
+        if end < qkv.size(2):
+            pieces.append(qkv.new_zeros(1, qkv.size(1) // 3, qkv.size(2) - end))
+        return self.out(torch.cat(pieces, dim=2))
+
+    def _attend(self, qkv: torch.Tensor, key_padded: torch.Tensor | None) -> torch.Tensor:
+        """qkv: [B, 3C, T] projections, key_padded: [B, 1, 1, T] True = padded key (None: no
+        padding) -> [B, C, T] attention output before the output projection."""
+        B, C3, T = qkv.shape
+        C, H, D, w = C3 // 3, self.n_heads, self.head_channels, self.window_size
+        qkv = qkv.view(B, 3, H, D, T)
         q = qkv[:, 0].transpose(2, 3) * D**-0.5  # [B, H, T, D], pre-scaled
         k = qkv[:, 1]  # [B, H, D, T]
         v = qkv[:, 2].transpose(2, 3)  # [B, H, T, D]
 
         scores = torch.matmul(q, k)  # [B, H, T, D] x [B, H, D, T] = [B, H, T, T]
         if w is not None and self.rel_key is not None:
-            rel_idx, in_band = self._band_index(T, w, x.device)
             rel_logits = torch.matmul(q, self.rel_key.transpose(1, 2))  # [B, H, T, 2w+1]
-            rel_scores = rel_logits.gather(3, rel_idx.expand(B, H, T, T))  # [B, H, T, T]
-            scores = scores + rel_scores * in_band
-
-        pad = (x_mask[:, :, None, :] * x_mask[:, :, :, None]) == 0  # [B, 1, T, T] True = padded
-        scores = scores.masked_fill(pad, MASKED_SCORE)
+            rel_logits = nn.functional.pad(rel_logits, (0, 1))  # [B, H, T, 2w+2], last = 0
+            band = self._band_index(T, w, qkv.device).expand(B, H, T, T)
+            scores = scores + rel_logits.gather(3, band)  # [B, H, T, T]
+        if key_padded is not None:
+            # padded keys get no weight; padded query rows are left to the caller's mask
+            scores = scores.masked_fill(key_padded, MASKED_SCORE)
         p_attn = self.dropout(torch.softmax(scores, dim=-1))  # [B, H, T, T]
         out = torch.matmul(p_attn, v)  # [B, H, T, D]
 
         if w is not None and self.rel_value is not None:
             # weight each relative offset r gets: p_attn[i, i + r - w] (0 outside the sequence)
-            p_padded = nn.functional.pad(p_attn, (w, w))  # [B, H, T, T + 2w]
-            gather_idx = torch.arange(T, device=x.device)[:, None] + torch.arange(
-                2 * w + 1, device=x.device
-            )
-            rel_weights = p_padded.gather(
-                3, gather_idx.expand(B, H, T, 2 * w + 1)
-            )  # [B, H, T, 2w+1]
+            key, inside = self._diagonal_index(T, w, qkv.device)  # [T, 2w+1] each
+            rel_weights = p_attn.gather(3, key.expand(B, H, T, 2 * w + 1)) * inside
             out = out + torch.matmul(rel_weights, self.rel_value)  # [B, H, T, D]
-        out = out.transpose(2, 3).reshape(B, C, T)
-        return self.out(out)
+        return out.transpose(2, 3).reshape(B, C, T)

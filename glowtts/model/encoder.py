@@ -97,18 +97,16 @@ class TransformerLayer(nn.Module):
         x: torch.Tensor,
         x_mask: torch.Tensor,
         layout: PackedLayout | None = None,
-        padded_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x: [B, C, T] (masked), x_mask: [B, 1, T] -> [B, C, T] (not masked).
 
-        With ``layout``, x and x_mask are packed ([1, C, P], [1, 1, P]); the attention runs
-        on the padded batch (``padded_mask`` [B, 1, T]) and everything else on the packing.
+        With ``layout``, x and x_mask are packed ([1, C, P], [1, 1, P]) and the attention
+        runs within each item.
         """
         if layout is None:
             a = self.attention(x, x_mask)
         else:
-            assert padded_mask is not None, "packed layers need the padded mask for attention"
-            a = pack(self.attention(unpack(x, layout), padded_mask), layout)
+            a = self.attention.forward_packed(x, layout)
         x = self.attention_norm(x + self.dropout(a))
         return self.ffn_norm(x + self.dropout(self.ffn(x, x_mask)))
 
@@ -145,11 +143,10 @@ class Transformer(nn.Module):
         x: torch.Tensor,
         x_mask: torch.Tensor,
         layout: PackedLayout | None = None,
-        padded_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """x: [B, C, T], x_mask: [B, 1, T] -> [B, C, T] (masked); packed as TransformerLayer."""
         for layer in self.layers:
-            x = layer(x * x_mask, x_mask, layout, padded_mask)
+            x = layer(x * x_mask, x_mask, layout)
         return x * x_mask
 
 
@@ -222,7 +219,7 @@ class TextEncoder(nn.Module):
             h, mask = pack(h, layout), layout.mask  # [1, H, P], [1, 1, P]
             if self.prenet is not None:
                 h = self.prenet(h, mask)
-            h = unpack(self.transformer(h, mask, layout, x_mask), layout)
+            h = unpack(self.transformer(h, mask, layout), layout)
         else:
             if self.prenet is not None:
                 h = self.prenet(h, x_mask)

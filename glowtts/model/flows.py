@@ -189,14 +189,52 @@ class AffineCoupling(Flow):
         self.end = nn.Conv1d(hidden_channels, channels, 1)
         for p in self.end.parameters():  # zero output: the coupling starts as the identity
             nn.init.zeros_(p)
+        # fold ``start`` into the first dilated conv when that conv then has fewer inputs, and
+        # ``end`` into the WaveNet's skip convs when they then have fewer outputs
+        self.fold_start = self.half_channels + 1 < hidden_channels
+        self.fold_end = channels < hidden_channels
+
+    def _first_layer(self, x_0: torch.Tensor, x_mask: torch.Tensor) -> torch.Tensor:
+        """``wavenet.in_layers[0](start(x_0) * x_mask)`` as one convolution over C/2 + 1 inputs.
+
+        Both convolutions are linear and ``start`` is 1x1, so their product is one kernel on
+        the masked x_0; ``start``'s bias, zero on padding, enters through an extra input
+        channel holding the mask. Same values (up to rounding) for 2H x (C/2 + 1) x k instead
+        of 2H x H x k multiply-adds per frame (base size: 81 inputs instead of 192).
+
+        Args:
+            x_0: [B, C/2, T], x_mask: [B, 1, T].
+
+        Returns:
+            [B, 2H, T] the first layer's pre-activation.
+        """
+        in_layer = self.wavenet.in_layers[0]
+        assert isinstance(in_layer, nn.Conv1d), type(in_layer)
+        w_in = in_layer.weight  # [2H, H, k]
+        w_start = self.start.weight[:, :, 0]  # [H, C/2]
+        w_x = torch.einsum("ohk,hc->ock", w_in, w_start)  # [2H, C/2, k]
+        w_bias = torch.einsum("ohk,h->ok", w_in, self.start.bias).unsqueeze(1)  # [2H, 1, k]
+        inputs = torch.cat([x_0 * x_mask, x_mask.to(x_0.dtype)], dim=1)  # [B, C/2 + 1, T]
+        return nn.functional.conv1d(
+            inputs,
+            torch.cat([w_x, w_bias], dim=1),  # [2H, C/2 + 1, k]
+            in_layer.bias,
+            padding=in_layer.padding,
+            dilation=in_layer.dilation,
+        )
 
     def transform(
         self, x: torch.Tensor, x_mask: torch.Tensor, reverse: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """x: [B, C, T], x_mask: [B, 1, T] -> (y [B, C, T], log-det per frame [B, T])."""
         x_0, x_1 = x.split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
-        h = self.wavenet(self.start(x_0) * x_mask, x_mask)
-        m, logs = self.end(h).split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
+        first = self._first_layer(x_0, x_mask) if self.fold_start else None
+        h = self.start(x_0) * x_mask  # [B, H, T]
+        if self.fold_end:
+            stats = self.wavenet(h, x_mask, first, out_proj=self.end)  # [B, C, T]
+        else:
+            stats = self.end(self.wavenet(h, x_mask, first))
+        m, logs = stats.split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
         if self.sigmoid_scale:
             logs = torch.log(SIGMOID_SCALE_EPS + torch.sigmoid(logs + 2))
         logdet = (logs * x_mask).sum(dim=1)  # [B, T]

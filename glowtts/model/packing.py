@@ -27,6 +27,7 @@ class PackedLayout:
         valid: [N] long, the packed columns holding valid frames.
         target: [N] long, their flat position b * T + t in the padded layout.
         item: [N] long, their batch index b.
+        starts, lengths: first packed column and length of each item.
     """
 
     batch: int
@@ -36,15 +37,18 @@ class PackedLayout:
     valid: torch.Tensor
     target: torch.Tensor
     item: torch.Tensor
+    starts: tuple[int, ...]
+    lengths: tuple[int, ...]
 
     @staticmethod
     def build(x_mask: torch.Tensor, gap: int) -> PackedLayout:
         """Layout of the valid frames of x_mask [B, 1, T] (prefix masks), ``gap`` apart."""
         B, _, T = x_mask.shape
         lengths = x_mask.sum(dim=(1, 2)).long().tolist()  # host sync: the packed size
-        source, valid, target, item = [], [], [], []
+        source, valid, target, item, starts = [], [], [], [], []
         pos = 0
         for b, n in enumerate(lengths):
+            starts.append(pos)
             source.append(torch.arange(b * T, b * T + n))
             source.append(torch.full((gap,), B * T))  # the zero column
             valid.append(torch.arange(pos, pos + n))
@@ -63,6 +67,8 @@ class PackedLayout:
             valid=valid_t,
             target=torch.cat(target).to(dev),
             item=torch.cat(item).to(dev),
+            starts=tuple(starts),
+            lengths=tuple(lengths),
         )
 
 

@@ -66,3 +66,22 @@ def test_gradients_flow_to_relative_embeddings() -> None:
     att(x, torch.ones(2, 1, 7)).square().sum().backward()
     assert att.rel_key.grad is not None and att.rel_key.grad.abs().sum() > 0
     assert att.rel_value.grad is not None and att.rel_value.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("window", [4, None], ids=["window", "no_window"])
+def test_packed_per_item_attention_equals_padded(window: int | None) -> None:
+    from glowtts.model.packing import PackedLayout, pack, unpack
+
+    g = torch.Generator().manual_seed(2)
+    with torch.random.fork_rng():  # the global stream is left to the other tests
+        att = RelativeSelfAttention(channels=8, n_heads=2, window_size=window, p_dropout=0.0)
+    att = att.double()
+    with torch.no_grad():
+        for p in att.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=p.dtype))
+    lengths = torch.tensor([9, 1, 6])
+    mask = sequence_mask(lengths, 9).double()
+    x = torch.randn(3, 8, 9, generator=g, dtype=torch.float64) * mask
+    layout = PackedLayout.build(mask, gap=2)
+    packed = att.forward_packed(pack(x, layout), layout)  # [1, C, P]
+    assert torch.allclose(unpack(packed, layout), att(x, mask) * mask, atol=1e-12)
