@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import librosa
@@ -28,15 +27,6 @@ from glowtts.audio import (
 from glowtts.config import AudioConfig
 
 CFG = AudioConfig()
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """Tiny tensors gain nothing from threads, and on a busy machine OpenMP waits dominate."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _chirp(seconds: float, sr: int = 22050, seed: int = 0) -> np.ndarray:

@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +20,6 @@ from glowtts.data.manifest import Utterance
 from glowtts.data.store import FeatureStore
 
 STORE_FILES = ("mels.npy", "tokens.npy", "index.tsv", "store.json")
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One thread, as each shard job runs; on a busy machine OpenMP waits dominate."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 class CharEncoder:
