@@ -9,6 +9,8 @@ when several items are packed into one row).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -131,9 +133,33 @@ class InvConvNear(Flow):
 
     @torch.no_grad()
     def cache_inverse(self) -> None:
-        """Compute the [C, C] inverse once; reverse() reuses it until the weight changes."""
+        """Compute the [C, C] inverse once for inference: reverse() in eval mode reuses it.
+
+        The cache is dropped by ``train()`` and by loading a state_dict; a weight changed in
+        place while in eval mode (e.g. an EMA copy through ``.data``) needs another call.
+        """
         self._inverse = self._full(self._inverse_group_matrix())
         self._inverse_version = self.weight._version
+
+    def train(self, mode: bool = True) -> InvConvNear:
+        if mode:
+            self._inverse = None  # training changes the weight: a cached inverse would go stale
+        return super().train(mode)
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict[str, Any],
+        prefix: str,
+        local_metadata: dict[str, Any],
+        strict: bool,
+        missing_keys: list[str],
+        unexpected_keys: list[str],
+        error_msgs: list[str],
+    ) -> None:
+        self._inverse = None  # new weights: the cached inverse is not theirs
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
 
     def transform(
         self, x: torch.Tensor, x_mask: torch.Tensor, reverse: bool = False
@@ -142,8 +168,9 @@ class InvConvNear(Flow):
         logabsdet = torch.linalg.slogdet(self.weight)[1]
         logdet = logabsdet * (self.channels / self.n_split) * x_mask[:, 0]  # [B, T]
         if reverse:
-            if self._inverse is not None and self._inverse_version == self.weight._version:
-                full = self._inverse
+            inverse = None if self.training else self._inverse
+            if inverse is not None and self._inverse_version == self.weight._version:
+                full = inverse
             else:
                 full = self._full(self._inverse_group_matrix())
             logdet = -logdet
@@ -194,7 +221,9 @@ class AffineCoupling(Flow):
         self.fold_start = self.half_channels + 1 < hidden_channels
         self.fold_end = channels < hidden_channels
 
-    def _first_layer(self, x_0: torch.Tensor, x_mask: torch.Tensor) -> torch.Tensor:
+    def _first_layer(
+        self, x_0: torch.Tensor, x_mask: torch.Tensor, w_start: torch.Tensor
+    ) -> torch.Tensor:
         """``wavenet.in_layers[0](start(x_0) * x_mask)`` as one convolution over C/2 + 1 inputs.
 
         Both convolutions are linear and ``start`` is 1x1, so their product is one kernel on
@@ -203,7 +232,7 @@ class AffineCoupling(Flow):
         of 2H x H x k multiply-adds per frame (base size: 81 inputs instead of 192).
 
         Args:
-            x_0: [B, C/2, T], x_mask: [B, 1, T].
+            x_0: [B, C/2, T], x_mask: [B, 1, T], w_start: [H, C/2, 1] start's weight.
 
         Returns:
             [B, 2H, T] the first layer's pre-activation.
@@ -211,7 +240,7 @@ class AffineCoupling(Flow):
         in_layer = self.wavenet.in_layers[0]
         assert isinstance(in_layer, nn.Conv1d), type(in_layer)
         w_in = in_layer.weight  # [2H, H, k]
-        w_start = self.start.weight[:, :, 0]  # [H, C/2]
+        w_start = w_start[:, :, 0]  # [H, C/2]
         w_x = torch.einsum("ohk,hc->ock", w_in, w_start)  # [2H, C/2, k]
         w_bias = torch.einsum("ohk,h->ok", w_in, self.start.bias).unsqueeze(1)  # [2H, 1, k]
         inputs = torch.cat([x_0 * x_mask, x_mask.to(x_0.dtype)], dim=1)  # [B, C/2 + 1, T]
@@ -228,8 +257,9 @@ class AffineCoupling(Flow):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """x: [B, C, T], x_mask: [B, 1, T] -> (y [B, C, T], log-det per frame [B, T])."""
         x_0, x_1 = x.split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
-        first = self._first_layer(x_0, x_mask) if self.fold_start else None
-        h = self.start(x_0) * x_mask  # [B, H, T]
+        w_start = self.start.weight  # [H, C/2, 1], weight norm evaluated once per call
+        first = self._first_layer(x_0, x_mask, w_start) if self.fold_start else None
+        h = nn.functional.conv1d(x_0, w_start, self.start.bias) * x_mask  # [B, H, T]
         if self.fold_end:
             stats = self.wavenet(h, x_mask, first, out_proj=self.end)  # [B, C, T]
         else:

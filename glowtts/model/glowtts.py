@@ -18,8 +18,8 @@ from glowtts.model.wavenet import remove_weight_norm
 
 __all__ = ["GlowTTS", "InferenceOutput", "TrainOutput"]
 
-_LOG_EPS = 1e-8  # logw_ = log(eps + frames per token), as the reference
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+DURATION_EPS = 1e-8  # logw_ = log(DURATION_EPS + frames per token), as the reference
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 @dataclass
@@ -201,19 +201,19 @@ class GlowTTS(nn.Module):
                 log_p = torch.bmm(zt, mu)  # [B, T_y, C] x [B, C, T_x] = [B, T_y, T_x]
                 log_p += -0.5 * (zt * zt).sum(dim=2, keepdim=True)  # [B, T_y, 1]
                 per_token = -0.5 * (mu * mu).sum(dim=1, keepdim=True)  # [B, 1, T_x]
-                per_token += -_HALF_LOG_2PI * mu.size(1)
+                per_token += -HALF_LOG_2PI * mu.size(1)
             else:
                 logs = x_logs.to(wide)
                 inv_var = torch.exp(-2 * logs)  # [B, C, T_x]
                 log_p = torch.bmm(zt, mu * inv_var)  # [B, T_y, T_x]
                 log_p += torch.bmm(-0.5 * zt * zt, inv_var)
-                per_token = (-_HALF_LOG_2PI - logs - 0.5 * mu * mu * inv_var).sum(
+                per_token = (-HALF_LOG_2PI - logs - 0.5 * mu * mu * inv_var).sum(
                     dim=1, keepdim=True
                 )  # [B, 1, T_x]
             log_p += per_token
             indices = align.maximum_path(log_p, x_mask, y_mask)  # [B, T_y]
             durations = align.durations_from_indices(indices, y_mask, x.size(1))  # [B, 1, T_x]
-            logw_target = torch.log(_LOG_EPS + durations) * x_mask
+            logw_target = torch.log(DURATION_EPS + durations) * x_mask
 
         z_m = _expand(x_m, indices, y_mask)
         z_logs = _expand(x_logs, indices, y_mask)
@@ -281,9 +281,18 @@ class GlowTTS(nn.Module):
                 else drawn with ``generator``.
             generator: source of the noise when ``noise`` is None.
             packed: as in :meth:`forward` (None: packed on CPU).
+
+        Raises:
+            RuntimeError: the model is in training mode (dropout would corrupt the durations
+                and the mel); call ``model.eval()`` first.
         """
         from glowtts import align
 
+        if self.training:
+            raise RuntimeError(
+                "GlowTTS.infer() needs eval mode: call model.eval() first (in training mode "
+                "dropout would corrupt the predicted durations and the mel)"
+            )
         if packed is None:
             packed = x.device.type == "cpu"
         with parametrize.cached():  # each weight-normed weight computed once per call

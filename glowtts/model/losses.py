@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from glowtts.model.glowtts import TrainOutput
+from glowtts.model.glowtts import DURATION_EPS, HALF_LOG_2PI, TrainOutput
 
 __all__ = ["DURATION_EPS", "Losses", "duration_loss", "glowtts_losses", "mle_loss"]
-
-DURATION_EPS = 1e-8  # logw_ = log(DURATION_EPS + frames per token)
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
 def mle_loss(
@@ -37,7 +33,7 @@ def mle_loss(
     n_values = y_mask.sum() * z.size(1)
     diff = (z - z_m) * y_mask
     quad = 0.5 * torch.sum(torch.exp(-2 * z_logs) * diff * diff)
-    return (torch.sum(z_logs * y_mask) + quad - torch.sum(logdet)) / n_values + _HALF_LOG_2PI
+    return (torch.sum(z_logs * y_mask) + quad - torch.sum(logdet)) / n_values + HALF_LOG_2PI
 
 
 def duration_loss(

@@ -187,19 +187,46 @@ def test_invconv_matches_grouped_formulation_and_has_positive_det() -> None:
 def test_invconv_cached_inverse_is_used_and_invalidated() -> None:
     f = InvConvNear(8, 4)
     _randomise(f)
+    f.eval()
     mask = torch.ones(1, 1, 3)
-    x = torch.randn(1, 8, 3)
+    x = torch.randn(1, 8, 3, generator=torch.Generator().manual_seed(3))
     f.cache_inverse()
     assert f._inverse is not None
     with torch.no_grad():
         f._inverse.mul_(2.0)  # a stale marker: the cached matrix is what reverse uses
     y, _ = f(x, mask, reverse=True)
     with torch.no_grad():
-        f.weight.mul_(1.5)  # an optimizer step bumps the version: the cache is ignored
+        f.weight.mul_(1.5)  # an in-place update bumps the version: the cache is ignored
     y2, _ = f(x, mask, reverse=True)
     fwd, _ = f(y2, mask)
     assert torch.allclose(fwd, x, atol=1e-5)
     assert not torch.allclose(y, y2)
+
+
+def _exact_inverse(f: InvConvNear, x: torch.Tensor, mask: torch.Tensor) -> bool:
+    y, _ = f(x, mask, reverse=True)
+    return torch.allclose(f(y, mask)[0], x, atol=1e-5)
+
+
+def test_invconv_cache_never_serves_training_or_new_weights() -> None:
+    """Updates that do not bump the version (fused optimizers, .data writes) cannot leave a
+    stale inverse: training mode ignores and drops the cache, and loading weights drops it."""
+    f = InvConvNear(8, 4)
+    _randomise(f)
+    mask = torch.ones(1, 1, 3)
+    x = torch.randn(1, 8, 3, generator=torch.Generator().manual_seed(4))
+    f.eval()
+    f.cache_inverse()
+    f.train()
+    assert f._inverse is None
+    f.weight.data.mul_(1.5)  # a .data write, invisible to the version counter
+    assert _exact_inverse(f, x, mask)
+    f.eval()
+    f.cache_inverse()
+    other = InvConvNear(8, 4)
+    _randomise(other, seed=9)
+    f.load_state_dict(other.state_dict())
+    assert f._inverse is None and _exact_inverse(f, x, mask)
 
 
 def test_actnorm_data_dependent_init_normalises_valid_frames() -> None:

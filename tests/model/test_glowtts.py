@@ -286,3 +286,9 @@ def test_autocast_keeps_mas_input_and_logdet_in_float32() -> None:
     assert torch.equal(out.y_lengths, ref.y_lengths)
     assert torch.isfinite(losses.total)
     losses.total.backward()
+
+
+def test_infer_refuses_training_mode() -> None:
+    m = _model().train()
+    with pytest.raises(RuntimeError, match=r"needs eval mode: call model.eval\(\) first"):
+        m.infer(torch.tensor([[1, 2, 3]]), torch.tensor([3]))
