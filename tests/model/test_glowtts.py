@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import model_align_fallback
 import pytest
 import torch
 
@@ -20,11 +19,6 @@ TINY = ModelConfig(
     kernel_size_dec=3,
 )
 N_VOCAB, N_MELS = 20, 8
-
-
-@pytest.fixture(autouse=True)
-def _align(monkeypatch: pytest.MonkeyPatch) -> None:
-    model_align_fallback.install(monkeypatch)
 
 
 def _model(seed: int = 0, cfg: ModelConfig = TINY) -> GlowTTS:

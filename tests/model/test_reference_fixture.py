@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import model_align_fallback
 import pytest
 import torch
 
@@ -22,8 +21,7 @@ def reference(shared_fixtures: Path) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def model(reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> GlowTTS:
-    model_align_fallback.install(monkeypatch)
+def model(reference: dict[str, Any]) -> GlowTTS:
     cfg, n_vocab, n_mels, sd = convert_reference_checkpoint(
         reference["state_dict"], reference["hparams"]
     )
