@@ -15,7 +15,7 @@ configfile: "config/config.yaml"
 
 # Our validator first: every problem at once, each naming the field, the value and what is
 # allowed; then Snakemake's, which fills in the schema's defaults.
-validate_config(config, source="the workflow config")
+CFG = validate_config(config, source="the workflow config")  # the typed config every rule reads
 validate(config, "config/schema.yaml", set_default=True)
 
 

@@ -5,8 +5,7 @@ import glowtts.config
 from glowtts.data.corpus import find_corpus_root
 from glowtts.data.manifest import SPLITS
 
-# Builds the typed config: the schema's cross-field rules fail here, before any job starts.
-CFG = glowtts.config.from_dict(config, source="the workflow config")
+# CFG, the typed config, was built (and validated) by the Snakefile before any rule.
 RUN = CFG.run
 OUT = f"results/{RUN}"
 LOGS = f"{OUT}/logs"
