@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from glowtts.config import AudioConfig
+from glowtts.errors import InputNotFoundError, UserValueError
 
 __all__ = [
     "CLIP_LEVEL",
@@ -48,7 +49,7 @@ CLIP_WARN_FRACTION = 1e-3  # warn when more than 0.1% of the samples sit at full
 GRIFFIN_LIM_EPS = 1e-16  # keeps the phase normalisation finite where the spectrum is zero
 
 
-class AudioError(ValueError):
+class AudioError(UserValueError):
     """A wav file cannot be used; the message names the file and what to do."""
 
 
@@ -97,7 +98,7 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
     import soundfile as sf
 
     if not path.is_file():
-        raise FileNotFoundError(
+        raise InputNotFoundError(
             f"{path}: wav file does not exist; check the manifest's wav column or rerun "
             "the corpus stage"
         )
@@ -304,9 +305,9 @@ def griffin_lim(
         waveform ``[T]`` or ``[B, T]``, ``T = (T_y - 1) * hop_length``, float32.
     """
     if n_iter < 0:
-        raise ValueError(f"griffin_lim: n_iter must be >= 0, got {n_iter}")
+        raise UserValueError(f"griffin_lim: n_iter must be >= 0, got {n_iter}")
     if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"griffin_lim: momentum must be in [0, 1), got {momentum}")
+        raise UserValueError(f"griffin_lim: momentum must be in [0, 1), got {momentum}")
     squeeze = log_mel.dim() == 2
     log_mel = log_mel.unsqueeze(0) if squeeze else log_mel  # [B, n_mels, T_y]
     mel = MelSpectrogram(cfg).to(log_mel.device)

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from glowtts.errors import InputNotFoundError, UserValueError
+
 __all__ = [
     "AudioConfig",
     "Config",
@@ -43,7 +45,7 @@ LJSPEECH_SHA256 = "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8
 LJSPEECH_SIZE = 2_748_572_632
 
 
-class ConfigError(ValueError):
+class ConfigError(UserValueError):
     """A config file is malformed or violates the schema; the message names the field."""
 
 
@@ -342,7 +344,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     import yaml
 
     if not path.is_file():
-        raise FileNotFoundError(f"config file {path} does not exist")
+        raise InputNotFoundError(f"config file {path} does not exist")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -362,7 +364,7 @@ def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Conf
         overrides: a mapping merged last (e.g. from a command line).
     """
     if not paths:
-        raise ValueError("load() needs at least one config file")
+        raise UserValueError("load() needs at least one config file")
     data: dict[str, Any] = {}
     for p in paths:
         data = merge(data, _read_yaml(Path(p)))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glowtts.data.manifest import Utterance
+from glowtts.errors import InputNotFoundError, UserValueError
 
 __all__ = ["CorpusError", "CorpusReport", "find_corpus_root", "read_corpus"]
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 MAX_LISTED_PROBLEMS = 50  # the error message lists this many, then counts the rest
 
 
-class CorpusError(ValueError):
+class CorpusError(UserValueError):
     """The corpus has problems; ``problems`` lists every one of them."""
 
     def __init__(self, folder: Path, problems: list[str]) -> None:
@@ -57,7 +58,7 @@ def find_corpus_root(folder: str | Path) -> Path:
         subdirs = [d for d in folder.iterdir() if d.is_dir() and (d / "metadata.csv").is_file()]
         if len(subdirs) == 1:
             return subdirs[0]
-    raise FileNotFoundError(
+    raise InputNotFoundError(
         f"{folder}: no metadata.csv found here or in a single subfolder; an LJSpeech-format corpus "
         "has metadata.csv (id|text|normalised text) and wavs/<id>.wav"
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from glowtts.config import AudioConfig, DemoConfig
+from glowtts.errors import UserValueError
 
 __all__ = [
     "DemoClip",
@@ -247,7 +248,7 @@ def _durations(
         elif shrink:
             frames[shrink[-1]] -= 1
         else:
-            raise ValueError(
+            raise UserValueError(
                 f"dataset.demo.min_symbol_frames = max_symbol_frames = {cfg.min_symbol_frames} (odd) "
                 f"gives {symbols!r} an odd number of frames; the decoder needs an even count: "
                 "allow a range of durations or make them even"
@@ -338,12 +339,12 @@ def read_durations(path: str | Path) -> dict[str, tuple[str, tuple[int, ...]]]:
         for lineno, line in enumerate(fh, start=1):
             parts = line.rstrip("\n").split("\t")
             if len(parts) != 3:
-                raise ValueError(
+                raise UserValueError(
                     f"{path}:{lineno}: expected id<TAB>symbols<TAB>frames, got {len(parts)} fields"
                 )
             frames = tuple(int(x) for x in parts[2].split())
             if len(frames) != len(parts[1]):
-                raise ValueError(
+                raise UserValueError(
                     f"{path}:{lineno}: {len(parts[1])} symbols but {len(frames)} durations"
                 )
             out[parts[0]] = (parts[1], frames)

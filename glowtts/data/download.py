@@ -23,6 +23,8 @@ from collections.abc import Callable
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
 
+from glowtts.errors import UserError, UserValueError
+
 __all__ = [
     "ChecksumError",
     "DownloadError",
@@ -38,15 +40,15 @@ CHUNK_BYTES = 1 << 20
 BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)  # waits between retries; the last one repeats
 
 
-class DownloadError(RuntimeError):
+class DownloadError(UserError, RuntimeError):
     """The transfer failed after every retry."""
 
 
-class ChecksumError(ValueError):
+class ChecksumError(UserValueError):
     """The downloaded file's size or sha256 differs from the expected one."""
 
 
-class UnsafeArchiveError(ValueError):
+class UnsafeArchiveError(UserValueError):
     """An archive member would be written outside the target folder."""
 
 

@@ -43,6 +43,7 @@ from glowtts.data.store import (
     TOKENS_FILE,
     check_meta,
 )
+from glowtts.errors import InputNotFoundError, UserValueError
 
 __all__ = ["Encoder", "compute_shard", "gather_shards", "read_shard", "shard_rows"]
 
@@ -72,13 +73,13 @@ def shard_rows(rows: Sequence[Utterance], n_shards: int, shard: int) -> list[Utt
         ValueError: ``n_shards < 1``, ``shard`` outside ``[0, n_shards)``, or duplicate ids.
     """
     if n_shards < 1:
-        raise ValueError(f"n_shards must be >= 1, got {n_shards}")
+        raise UserValueError(f"n_shards must be >= 1, got {n_shards}")
     if not 0 <= shard < n_shards:
-        raise ValueError(f"shard must be in [0, {n_shards}), got {shard}")
+        raise UserValueError(f"shard must be in [0, {n_shards}), got {shard}")
     counts = Counter(u.id for u in rows)
     if len(counts) != len(rows):
         dup = next(uid for uid, c in counts.items() if c > 1)
-        raise ValueError(f"duplicate utterance id {dup!r}; ids must be unique to shard")
+        raise UserValueError(f"duplicate utterance id {dup!r}; ids must be unique to shard")
     loads = [(0.0, k) for k in range(n_shards)]  # (total seconds, shard) min-heap
     mine: set[str] = set()
     for u in sorted(rows, key=lambda u: (-u.seconds, u.id)):
@@ -122,7 +123,7 @@ def read_shard(path: str | Path) -> dict[str, Any]:
     """A shard's arrays by name, with ``meta`` decoded to a dict."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"shard {path} does not exist; rerun the features stage")
+        raise InputNotFoundError(f"shard {path} does not exist; rerun the features stage")
     with np.load(path, allow_pickle=False) as npz:
         out: dict[str, Any] = {name: npz[name] for name in npz.files}
     out["meta"] = json.loads(bytes(out["meta"]).decode("utf-8"))
@@ -223,7 +224,7 @@ def compute_shard(
                 frames = mel_fn.frames(torch.from_numpy(wav).unsqueeze(0))[0]  # [T_y, n_mels]
             ids = encoder.encode(u.normalized_text, utt_id=u.id)
             if not ids or (cfg.text.add_blank and len(ids) == 1):  # [blank] alone: no symbol
-                raise ValueError(
+                raise UserValueError(
                     f"utterance {u.id!r}: normalized_text {u.normalized_text!r} encodes to "
                     "no tokens; fix the transcript or remove the row"
                 )
@@ -288,14 +289,14 @@ def gather_shards(shard_paths: Sequence[str | Path], out_dir: str | Path, cfg: C
     clipped: list[str] = []
     for k, path in enumerate(paths):
         if not path.is_file():
-            raise FileNotFoundError(f"shard {path} does not exist; rerun the features stage")
+            raise InputNotFoundError(f"shard {path} does not exist; rerun the features stage")
         with np.load(path, allow_pickle=False) as npz:
             meta = json.loads(bytes(npz["meta"]).decode("utf-8"))
             check_meta(meta, path, audio=cfg.audio, text=cfg.text, seed=cfg.seed)
             for row, uid in enumerate(npz["ids"].tolist()):
                 if uid in owners:
                     other = paths[owners[uid][0]]
-                    raise ValueError(f"{path}: utterance {uid!r} is also in shard {other}")
+                    raise UserValueError(f"{path}: utterance {uid!r} is also in shard {other}")
                 owners[uid] = (k, row)
             sizes.append((npz["n_frames"], npz["n_tokens"], npz["seconds"]))
         n_vocab = max(n_vocab, int(meta["n_vocab"]))

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from glowtts.errors import InputNotFoundError, UserValueError
+
 __all__ = ["COLUMNS", "SPLITS", "Utterance", "read_manifest", "write_manifest"]
 
 SPLITS = ("train", "val", "test")  # the filelists a split writes
@@ -52,7 +54,7 @@ def write_manifest(path: str | Path, rows: Iterable[Utterance]) -> int:
                 ("normalized_text", u.normalized_text),
             ):
                 if "\t" in value or "\n" in value:
-                    raise ValueError(f"utterance {u.id!r}: {name} contains a tab or newline")
+                    raise UserValueError(f"utterance {u.id!r}: {name} contains a tab or newline")
             fh.write(
                 f"{u.id}\t{u.text}\t{u.normalized_text}\t{u.wav}\t{u.seconds:.6f}\t{u.sample_rate}\n"
             )
@@ -70,7 +72,7 @@ def read_manifest(path: str | Path) -> list[Utterance]:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise InputNotFoundError(
             f"manifest {path} does not exist; rerun the workflow's corpus stage"
         )
     rows: list[Utterance] = []
@@ -78,17 +80,17 @@ def read_manifest(path: str | Path) -> list[Utterance]:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader, None)
         if header is None or tuple(header) != COLUMNS:
-            raise ValueError(f"{path}:1: expected the header {_HEADER!r}, got {header!r}")
+            raise UserValueError(f"{path}:1: expected the header {_HEADER!r}, got {header!r}")
         for lineno, fields in enumerate(reader, start=2):
             if len(fields) != len(COLUMNS):
-                raise ValueError(
+                raise UserValueError(
                     f"{path}:{lineno}: expected {len(COLUMNS)} tab-separated fields, got {len(fields)}"
                 )
             uid, text, norm, wav, seconds, rate = fields
             try:
                 rows.append(Utterance(uid, text, norm, Path(wav), float(seconds), int(rate)))
             except ValueError:
-                raise ValueError(
+                raise UserValueError(
                     f"{path}:{lineno}: seconds {seconds!r} or sample_rate {rate!r} is not a number"
                 ) from None
     return rows

@@ -12,13 +12,14 @@ from glowtts.config import Config
 from glowtts.data.corpus import read_corpus
 from glowtts.data.manifest import SPLITS, Utterance, read_manifest, write_manifest
 from glowtts.data.split import split_corpus
+from glowtts.errors import UserValueError
 
 __all__ = ["UnknownCharacterError", "check_characters", "prepare_corpus", "prepare_split"]
 
 log = logging.getLogger(__name__)
 
 
-class UnknownCharacterError(ValueError):
+class UnknownCharacterError(UserValueError):
     """The corpus has characters outside the symbol table and text.on_unknown_char is 'error'."""
 
 
@@ -58,7 +59,7 @@ def prepare_corpus(
         max_seconds=ds.max_seconds,
     )
     if not rows:
-        raise ValueError(
+        raise UserValueError(
             f"{corpus_dir}: no clip is within dataset.min_seconds={ds.min_seconds} and "
             f"dataset.max_seconds={ds.max_seconds} ({report.too_short} too short, {report.too_long} too long)"
         )

@@ -9,13 +9,14 @@ import numpy as np
 
 from glowtts.config import SplitConfig
 from glowtts.data.manifest import SPLITS, Utterance
+from glowtts.errors import InputNotFoundError, UserValueError
 
 __all__ = ["SPLITS", "SplitError", "read_filelist_ids", "split_corpus"]
 
 log = logging.getLogger(__name__)
 
 
-class SplitError(ValueError):
+class SplitError(UserValueError):
     """The requested split cannot be made from this corpus."""
 
 
@@ -45,7 +46,7 @@ def read_filelist_ids(path: str | Path) -> list[tuple[int, str]]:
     """(line, id) per row of a reference-format filelist (``wavs/<id>.wav|text``)."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"filelist {path} does not exist (split.*_filelist)")
+        raise InputNotFoundError(f"filelist {path} does not exist (split.*_filelist)")
     out = []
     for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from glowtts.config import AudioConfig, TextConfig
+from glowtts.errors import InputNotFoundError, UserValueError
 
 if TYPE_CHECKING:
     import torch
@@ -62,7 +63,7 @@ def check_meta(
         audio, text, seed: the expected values; ``None`` skips that check.
     """
     if meta.get("version") != STORE_VERSION:
-        raise ValueError(
+        raise UserValueError(
             f"{source}: format version {meta.get('version')!r}, this code reads "
             f"version {STORE_VERSION}; rerun the features stage"
         )
@@ -78,7 +79,7 @@ def check_meta(
         problems.append(f"seed: stored {meta.get('seed')!r}, expected {seed!r}")
     if problems:
         lines = "\n".join(f"  - {p}" for p in problems)
-        raise ValueError(
+        raise UserValueError(
             f"{source}: features were built with other parameters:\n{lines}\n"
             "Delete it and rerun the features stage with the current config."
         )
@@ -107,7 +108,7 @@ class FeatureStore:
         self.path = Path(path)
         meta_path = self.path / META_FILE
         if not meta_path.is_file():
-            raise FileNotFoundError(
+            raise InputNotFoundError(
                 f"{meta_path} does not exist: {self.path} is not a feature store; run the "
                 "features stage first"
             )
@@ -124,7 +125,9 @@ class FeatureStore:
             reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
             header = next(reader, None)
             if header is None or tuple(header) != INDEX_COLUMNS:
-                raise ValueError(f"{index_path}:1: expected header {INDEX_COLUMNS}, got {header}")
+                raise UserValueError(
+                    f"{index_path}:1: expected header {INDEX_COLUMNS}, got {header}"
+                )
             rows = list(reader)
         self.ids: list[str] = [r[0] for r in rows]
         numbers = np.array([r[1:5] for r in rows], dtype=np.int64).reshape(len(rows), 4)
@@ -135,14 +138,14 @@ class FeatureStore:
         self.seconds = np.array([float(r[5]) for r in rows], dtype=np.float64)
         self._position = {uid: i for i, uid in enumerate(self.ids)}
         if len(self._position) != len(self.ids):
-            raise ValueError(f"{index_path}: duplicate utterance ids; rebuild the store")
+            raise UserValueError(f"{index_path}: duplicate utterance ids; rebuild the store")
 
     def _open(self) -> None:
         self._mels = np.load(self.path / MELS_FILE, mmap_mode="r")  # [total_frames, n_mels]
         self._tokens = np.load(self.path / TOKENS_FILE, mmap_mode="r")  # [total_tokens]
         total_frames = int(self.n_frames.sum())
         if self._mels.shape != (total_frames, self.n_mels):
-            raise ValueError(
+            raise UserValueError(
                 f"{self.path / MELS_FILE}: shape {self._mels.shape}, the index expects "
                 f"({total_frames}, {self.n_mels}); rebuild the store"
             )

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from glowtts.errors import UserValueError
 from glowtts.text.numbers import NumberNormalizer
 
 __all__ = [
@@ -107,6 +108,6 @@ def get_cleaner(name: str) -> Callable[[str], str]:
     try:
         return CLEANERS[name]
     except KeyError:
-        raise ValueError(
+        raise UserValueError(
             f"text.cleaners: unknown cleaner {name!r}; choose one of {sorted(CLEANERS)}"
         ) from None

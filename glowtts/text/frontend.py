@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from glowtts.config import TextConfig
+from glowtts.errors import UserValueError
 from glowtts.text.cleaners import basic_cleaners, english_cleaners, get_cleaner
 from glowtts.text.numbers import NumberNormalizer
 from glowtts.text.pronounce import PronouncingDictionary
@@ -76,7 +77,7 @@ class TextFrontend:
     def __init__(self, cfg: TextConfig, dictionary: PronouncingDictionary | None = None) -> None:
         get_cleaner(cfg.cleaners)  # validates the name
         if cfg.on_unknown_char not in _UNKNOWN_CHAR_CHOICES:
-            raise ValueError(
+            raise UserValueError(
                 f"text.on_unknown_char: unknown value {cfg.on_unknown_char!r}; "
                 f"choose one of {list(_UNKNOWN_CHAR_CHOICES)}"
             )
@@ -119,7 +120,7 @@ class TextFrontend:
         if unknown and self.cfg.on_unknown_char == "error":
             where = f"utterance {utt_id!r}" if utt_id is not None else "text"
             chars = ", ".join(describe_char(c) for c in dict.fromkeys(unknown))
-            raise ValueError(
+            raise UserValueError(
                 f"{where}: {chars} not in the symbol table after {self.cfg.cleaners} "
                 f"(text {text!r}); fix the text or set text.on_unknown_char: drop"
             )
@@ -144,7 +145,7 @@ class TextFrontend:
             if self.cfg.add_blank and i == BLANK_ID:
                 continue
             if not 0 <= i < len(SYMBOLS):
-                raise ValueError(
+                raise UserValueError(
                     f"decode: id {i} is outside the vocabulary (n_vocab {self.n_vocab})"
                 )
             symbol = SYMBOLS[i]

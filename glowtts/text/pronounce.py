@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from glowtts.errors import UserValueError
 from glowtts.text.symbols import ARPABET
 
 __all__ = ["PronouncingDictionary"]
@@ -35,7 +36,7 @@ class PronouncingDictionary:
             for word, phones in entries.items():
                 bad = [p for p in phones if p not in _VALID_PHONES]
                 if bad or not phones:
-                    raise ValueError(
+                    raise UserValueError(
                         f"pronunciation of {word!r}: {list(phones)} has no phones or phones "
                         f"outside ARPAbet {bad}; use the symbols of glowtts.text.ARPABET"
                     )
