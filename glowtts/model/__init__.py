@@ -1,11 +1,5 @@
-"""Glow-TTS model: encoder, duration predictor, flow decoder, losses, reference converter."""
+"""Glow-TTS model: encoder, duration predictor, flow decoder, losses (nn.Modules only; no file formats)."""
 
-from glowtts.model.convert import (
-    convert_reference_checkpoint,
-    hparams_to_config,
-    load_checkpoint,
-    to_reference_state_dict,
-)
 from glowtts.model.decoder import FlowDecoder, squeeze, unsqueeze
 from glowtts.model.duration import DurationPredictor
 from glowtts.model.encoder import TextEncoder
@@ -25,14 +19,10 @@ __all__ = [
     "Losses",
     "TextEncoder",
     "TrainOutput",
-    "convert_reference_checkpoint",
     "duration_loss",
     "glowtts_losses",
-    "hparams_to_config",
-    "load_checkpoint",
     "mle_loss",
     "sequence_mask",
     "squeeze",
-    "to_reference_state_dict",
     "unsqueeze",
 ]

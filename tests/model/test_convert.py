@@ -12,12 +12,11 @@ import torch
 
 from glowtts.config import ModelConfig
 from glowtts.model import GlowTTS
-from glowtts.model.convert import (
-    CHECKPOINT_FORMAT,
+from glowtts.checkpoint import CHECKPOINT_FORMAT, build_model, load_checkpoint
+from glowtts.cli import main
+from glowtts.convert import (
     convert_reference_checkpoint,
     hparams_to_config,
-    load_checkpoint,
-    main,
     to_reference_state_dict,
 )
 
@@ -215,23 +214,36 @@ def test_removed_weight_norm_checkpoint_converts_to_the_same_weights(small: Any)
     assert torch.allclose(outs[0], outs[1], atol=1e-5)
 
 
-def test_cli_writes_a_weights_only_checkpoint(small: Any, tmp_path: Path) -> None:
+def test_cli_writes_our_checkpoint_with_the_reference_settings(
+    small: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     hp, ref = small
     ckpt = {"model": ref, "iteration": 7, "learning_rate": 1.0, "optimizer": {}}
     torch.save(ckpt, tmp_path / "G_7.pth")
+    data = {"n_mel_channels": 8, "sampling_rate": 16000, "hop_length": 200, "mel_fmax": None}
+    data |= {"add_blank": True, "cmudict_path": "data/cmu_dictionary", "add_noise": False}
     (tmp_path / "config.json").write_text(
-        json.dumps({"model": hp, "data": {"n_mel_channels": 8}, "train": {}})
+        json.dumps({"model": hp, "data": data, "train": {"seed": 7}})
     )
     out = tmp_path / "out" / "converted.pt"
-    assert main([str(tmp_path / "G_7.pth"), str(tmp_path / "config.json"), "-o", str(out)]) == 0
+    args = [str(tmp_path / "G_7.pth"), str(tmp_path / "config.json"), "-o", str(out)]
+    assert main(["-v", "convert", *args]) == 0
     raw = torch.load(out, weights_only=True)
     assert raw["format"] == CHECKPOINT_FORMAT and raw["n_vocab"] == 20 and raw["n_mels"] == 8
-    model = load_checkpoint(out)
-    back = to_reference_state_dict(model.state_dict())
+    loaded = load_checkpoint(out)
+    audio, text = loaded.config.audio, loaded.config.text
+    assert (audio.sample_rate, audio.hop_length, audio.n_mels, audio.fmax) == (16000, 200, 8, 8000)
+    assert not audio.dither and text.add_blank and text.cmudict and loaded.config.seed == 7
+    assert loaded.pronunciations is not None and loaded.pronunciations["sha256"]
+    back = to_reference_state_dict(build_model(loaded).state_dict())
     assert back.keys() == ref.keys()
     assert all(torch.equal(back[k], ref[k]) for k in ref)
-    with pytest.raises(FileNotFoundError, match="nope.json"):
-        main([str(tmp_path / "G_7.pth"), str(tmp_path / "nope.json"), "-o", str(out)])
+
+    # A missing file is one line naming it, exit status 1, no traceback.
+    capsys.readouterr()
+    assert main(["convert", str(tmp_path / "G_7.pth"), str(tmp_path / "nope.json"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "nope.json does not exist" in err and "Traceback" not in err
 
 
 def test_no_relative_window_converts(small: Any) -> None:

