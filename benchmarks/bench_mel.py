@@ -75,7 +75,7 @@ def _run_ours(rows: list[Any], dither: bool) -> None:
     mel = MelSpectrogram(cfg)
     with torch.inference_mode():
         for u in rows:
-            wav = load_wav(u.wav, cfg, utt_id=u.id, seed=1234)
+            wav = load_wav(u.wav, cfg, utt_id=u.id, seed=1234).wav
             mel.frames(torch.from_numpy(wav).unsqueeze(0))
 
 

@@ -1,11 +1,13 @@
 """Audio front end: wav loading (dither, resampling, sanity checks), log-mel, Griffin-Lim.
 
-The log-mel follows the reference exactly (REFERENCE.md, "Mel features"): magnitude STFT with
-centre REFLECT padding and a periodic Hann window, librosa's Slaney mel basis, then
-``log(clamp(x, 1e-5))`` with no normalisation. Waveforms follow the reference's
-``max_wav_value`` semantics: samples in int16 units, plus ``U[0, 1)`` dither, divided by
-``max_wav_value``. The dither is deterministic per utterance (config seed + a stable hash of
-the utterance id), so a feature store is reproducible byte for byte.
+The log-mel follows the reference implementation exactly (jaywalnut310/glow-tts: ``commons.py``
+``TacotronSTFT`` over ``stft.py``'s ``STFT`` and ``audio_processing.py``'s
+``dynamic_range_compression``): magnitude STFT with centre REFLECT padding and a periodic Hann
+window, librosa's Slaney mel basis, then ``log(clamp(x, 1e-5))`` with no normalisation.
+Waveforms follow its ``data_utils.py`` (``TextMelLoader.get_mel``): samples in int16 units,
+plus ``U[0, 1)`` dither (``add_noise``), divided by ``max_wav_value``. The dither is
+deterministic per utterance (config seed + a stable hash of the utterance id), so a feature
+store is reproducible byte for byte.
 """
 
 from __future__ import annotations
@@ -13,9 +15,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ __all__ = [
     "INT16_FULL_SCALE",
     "LOG_EPS",
     "AudioError",
-    "ClippedAudioWarning",
+    "LoadedWav",
     "MelSpectrogram",
     "SampleRateMismatchError",
     "SilentAudioError",
@@ -42,10 +43,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LOG_EPS = 1e-5  # floor of the mel magnitude before the log (reference: clamp(x, 1e-5))
+LOG_EPS = 1e-5  # mel magnitude floor before the log (glow-tts audio_processing.py, clip_val)
 INT16_FULL_SCALE = 32768.0  # soundfile maps int16 to [-1, 1) by dividing by this
 CLIP_LEVEL = 32767.0  # a sample at or beyond this many int16 units sits at full scale
-CLIP_WARN_FRACTION = 1e-3  # warn when more than 0.1% of the samples sit at full scale
+CLIP_WARN_FRACTION = 1e-3  # a clip is "clipped" when more than 0.1% of it sits at full scale
 GRIFFIN_LIM_EPS = 1e-16  # keeps the phase normalisation finite where the spectrum is zero
 
 
@@ -65,8 +66,12 @@ class SampleRateMismatchError(AudioError):
     """The file's sample rate differs from ``audio.sample_rate`` and resampling is off."""
 
 
-class ClippedAudioWarning(UserWarning):
-    """Many samples sit at full scale; the clip is used but sounds distorted."""
+class LoadedWav(NamedTuple):
+    """What :func:`load_wav` returns: the waveform and whether the file is clipped."""
+
+    wav: np.ndarray  # [T] float32 at audio.sample_rate
+    clipped: bool  # more than CLIP_WARN_FRACTION of the file's samples at full scale
+    full_scale_fraction: float  # the share of the file's samples at full scale
 
 
 def dither_seed(seed: int, utt_id: str) -> int:
@@ -99,8 +104,9 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
 
     if not path.is_file():
         raise InputNotFoundError(
-            f"{path}: wav file does not exist; check the manifest's wav column or rerun "
-            "the corpus stage"
+            f"{path}: wav file does not exist; the manifest's wav path may be stale (the corpus "
+            "or the workflow folder moved): rerun the corpus stage with "
+            "`snakemake --forcerun corpus`"
         )
     try:
         with sf.SoundFile(str(path)) as fh:
@@ -125,27 +131,20 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(mono), rate
 
 
-def _check_level(path: Path, units: np.ndarray) -> None:
-    """Raise on silent clips, warn on clipped ones; ``units`` are int16 units ``[T]``."""
+def _check_not_silent(path: Path, units: np.ndarray) -> None:
+    """Raise on a clip with no samples or only zeros; ``units`` are int16 units ``[T]``."""
     if units.size == 0:
         raise SilentAudioError(f"{path}: contains no samples; remove it from the manifest")
-    peak = float(np.max(np.abs(units)))
-    if peak == 0.0:
+    if not np.any(units):
         raise SilentAudioError(
             f"{path}: every sample is zero (silent clip, nothing to learn); remove it from "
             "the manifest"
         )
-    n_clipped = int(np.count_nonzero(np.abs(units) >= CLIP_LEVEL))
-    fraction = n_clipped / units.size
-    if fraction > CLIP_WARN_FRACTION:
-        warnings.warn(
-            ClippedAudioWarning(
-                f"{path}: {n_clipped} of {units.size} samples ({fraction:.2%}) are at full "
-                f"scale (clipped; more than {CLIP_WARN_FRACTION:.1%}); the clip is used, "
-                "consider removing it from the manifest"
-            ),
-            stacklevel=3,
-        )
+
+
+def _full_scale_fraction(units: np.ndarray) -> float:
+    """The share of samples at or beyond full scale; ``units`` are int16 units ``[T]``."""
+    return int(np.count_nonzero(np.abs(units) >= CLIP_LEVEL)) / units.size
 
 
 def load_wav(
@@ -155,15 +154,17 @@ def load_wav(
     utt_id: str | None = None,
     seed: int = 0,
     on_rate_mismatch: Literal["resample", "error"] = "resample",
-) -> np.ndarray:
-    """Read a wav as float32 in about ``[-1, 1)`` at ``cfg.sample_rate``.
+) -> LoadedWav:
+    """Read a wav as float32 in about ``[-1, 1)`` at ``cfg.sample_rate``; flag clipping.
 
     Samples are taken in int16 units, resampled if the file's rate differs, dithered with
     ``U[0, 1)`` when ``cfg.dither`` (generator seeded by :func:`dither_seed` of ``seed`` and
     ``utt_id``, default the file's stem), and divided by ``cfg.max_wav_value``.
 
     Returns:
-        waveform ``[T]`` float32.
+        the waveform ``[T]`` float32, whether more than ``CLIP_WARN_FRACTION`` of the file's
+        samples sit at full scale (the clip is usable but sounds distorted; the caller
+        decides whether to warn), and that fraction.
 
     Raises:
         FileNotFoundError: no such file.
@@ -171,13 +172,11 @@ def load_wav(
         SilentAudioError: no samples, or all zero.
         SampleRateMismatchError: another rate and ``on_rate_mismatch == "error"``.
         AudioError: shorter than half an FFT window (no reflect padding possible).
-
-    Warns:
-        ClippedAudioWarning: more than ``CLIP_WARN_FRACTION`` of the samples at full scale.
     """
     path = Path(path)
     units, rate = _read(path)
-    _check_level(path, units)
+    _check_not_silent(path, units)
+    full_scale = _full_scale_fraction(units)
     if rate != cfg.sample_rate:
         if on_rate_mismatch == "error":
             raise SampleRateMismatchError(
@@ -200,7 +199,7 @@ def load_wav(
         key = dither_seed(seed, utt_id if utt_id is not None else path.stem)
         units += _uniform(key, units.size)  # units is our own array
     units /= np.float32(cfg.max_wav_value)
-    return units
+    return LoadedWav(units, full_scale > CLIP_WARN_FRACTION, full_scale)
 
 
 class MelSpectrogram(torch.nn.Module):

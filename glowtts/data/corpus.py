@@ -3,23 +3,29 @@
 A corpus folder holds ``metadata.csv`` (``id|text|normalised text`` or ``id|text``, UTF-8, no
 header) and ``wavs/<id>.wav``. Validation reads every row and every wav header and reports all
 problems at once, each naming the file and line, so a user fixes a corpus in one pass.
+:func:`corpus_fingerprint` summarises the folder's content from metadata.csv and the wavs'
+sizes and times, without reading the audio, so a workflow can tell when it changed.
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import logging
+import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from glowtts.data.manifest import Utterance
 from glowtts.errors import InputNotFoundError, UserValueError
 
-__all__ = ["CorpusError", "CorpusReport", "find_corpus_root", "read_corpus"]
+__all__ = ["CorpusError", "CorpusReport", "corpus_fingerprint", "find_corpus_root", "read_corpus"]
 
 log = logging.getLogger(__name__)
 
 MAX_LISTED_PROBLEMS = 50  # the error message lists this many, then counts the rest
+FINGERPRINT_HEX_CHARS = 16  # 64 bits: a changed folder keeps its old fingerprint by chance 2**-64
 
 
 class CorpusError(UserValueError):
@@ -38,7 +44,11 @@ class CorpusError(UserValueError):
 
 @dataclass
 class CorpusReport:
-    """What validation saw: counts for the log and for results/<run>/corpus/report.json."""
+    """What validation saw: counts for the log and for results/<run>/corpus/report.json.
+
+    ``metadata`` and ``lines`` (each kept id's line in metadata.csv) locate rows for later
+    messages (:meth:`where`); they are not part of :meth:`counts`, the report's JSON.
+    """
 
     rows: int = 0
     kept: int = 0
@@ -47,6 +57,18 @@ class CorpusReport:
     resampled: int = 0
     seconds_kept: float = 0.0
     sample_rates: dict[int, int] = field(default_factory=dict)
+    metadata: Path = field(default=Path("metadata.csv"), metadata={"counted": False})
+    lines: dict[str, int] = field(default_factory=dict, metadata={"counted": False})
+
+    def counts(self) -> dict[str, object]:
+        """The report's fields without the row locations: the keys of report.json."""
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get("counted", True)
+        }
+
+    def where(self, utt_id: str) -> str:
+        """``<metadata.csv>:<line>`` of a kept utterance, for a message that names its row."""
+        return f"{self.metadata}:{self.lines[utt_id]}"
 
 
 def find_corpus_root(folder: str | Path) -> Path:
@@ -64,15 +86,61 @@ def find_corpus_root(folder: str | Path) -> Path:
     )
 
 
+def corpus_fingerprint(folder: str | Path) -> str:
+    """A short hex digest of a corpus folder's content, cheap enough for every workflow run.
+
+    It changes when metadata.csv's bytes change or a ``wavs/*.wav`` is added, removed, or
+    changes size or modification time (``st_mtime_ns``), and stays the same otherwise, also
+    when the folder is moved or copied with its times kept. The wavs are only stat'ed, never
+    read: about 75 ms for LJSpeech's 13,100 (benchmarks/bench_fingerprint.py).
+    """
+    root = find_corpus_root(folder)
+    digest = hashlib.blake2b(digest_size=FINGERPRINT_HEX_CHARS // 2)
+    digest.update((root / "metadata.csv").read_bytes())
+    for name, size, mtime_ns in _wav_stats(root / "wavs"):
+        digest.update(f"\0{name}\0{size}\0{mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def _wav_stats(wavs: Path) -> list[tuple[str, int, int]]:
+    """(name, size, mtime_ns) of each ``*.wav`` file in ``wavs``, sorted by name; [] if absent."""
+    if not wavs.is_dir():
+        return []
+    stats = []
+    with os.scandir(wavs) as entries:
+        for entry in entries:
+            if entry.name.endswith(".wav") and entry.is_file():
+                st = entry.stat()
+                stats.append((entry.name, st.st_size, st.st_mtime_ns))
+    return sorted(stats)
+
+
+def _decode_lines(meta: Path, problems: list[str]) -> list[tuple[int, str]]:
+    """(line number, text) of each UTF-8 line; one problem names the first other line."""
+    lines: list[tuple[int, str]] = []
+    bad: list[tuple[int, int, bytes]] = []  # (line, column, offending bytes)
+    for lineno, raw in enumerate(meta.read_bytes().splitlines(), start=1):
+        if lineno == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            lines.append((lineno, raw.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            column = len(raw[: exc.start].decode("utf-8")) + 1
+            bad.append((lineno, column, raw[exc.start : exc.end]))
+    if bad:
+        lineno, column, chunk = bad[0]
+        others = f" ({len(bad) - 1} more line(s) too)" if len(bad) > 1 else ""
+        problems.append(
+            f"{meta}:{lineno}:{column}: not UTF-8 text (byte(s) {chunk.hex(' ')}){others}; "
+            "re-save the file as UTF-8"
+        )
+    return lines
+
+
 def _parse_rows(meta: Path, problems: list[str]) -> list[tuple[int, str, str, str]]:
     """(line, id, text, normalised text) for each well-formed row; problems appended."""
     rows: list[tuple[int, str, str, str]] = []
-    try:
-        content = meta.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append(f"{meta}: not UTF-8 text ({exc}); re-save it as UTF-8")
-        return rows
-    for lineno, line in enumerate(content.splitlines(), start=1):
+    for lineno, line in _decode_lines(meta, problems):
         if not line.strip():
             continue
         fields = line.split("|")
@@ -113,6 +181,9 @@ def read_corpus(
 ) -> tuple[list[Utterance], CorpusReport]:
     """Validate an LJSpeech-format folder and return its utterances within the length limits.
 
+    Utterance wav paths are absolute (symlinks kept); ``report.lines`` maps each kept id to
+    its line in metadata.csv.
+
     Args:
         folder: the corpus folder (or its parent, see :func:`find_corpus_root`).
         sample_rate: the config's rate; other rates are counted (``resample``) or refused (``error``).
@@ -125,11 +196,13 @@ def read_corpus(
     """
     import soundfile as sf
 
-    root = find_corpus_root(folder).resolve()
+    # Absolute but not resolved: a wav under the workflow folder stays under it even when a
+    # folder on the way is a symlink, so the manifest can name it relative (see manifest.py).
+    root = Path(os.path.abspath(find_corpus_root(folder)))
     meta = root / "metadata.csv"
     problems: list[str] = []
     rows = _parse_rows(meta, problems)
-    report = CorpusReport(rows=len(rows))
+    report = CorpusReport(rows=len(rows), metadata=meta)
 
     first_line: dict[str, int] = {}
     for lineno, uid, _, _ in rows:
@@ -177,6 +250,7 @@ def read_corpus(
             report.too_long += 1
             continue
         utterances.append(Utterance(uid, text, norm, wav, seconds, info.samplerate))
+        report.lines[uid] = lineno
 
     if problems:
         raise CorpusError(root, problems)

@@ -62,25 +62,42 @@ def sha256sum(path: str | Path, chunk: int = CHUNK_BYTES) -> str:
 
 
 class _Progress:
-    """tqdm on a terminal, a log line every 10% otherwise."""
+    """tqdm on a terminal, a log line every 10% otherwise.
 
-    def __init__(self, total: int | None, start: int, desc: str) -> None:
-        self.total, self.done, self.desc = total, start, desc
+    ``action`` names the work in the log (``download=<desc>``, ``extract=<desc>``); ``update``
+    takes the bytes done since the last call and, optionally, counters to log with them.
+    """
+
+    def __init__(self, total: int | None, start: int, desc: str, action: str = "download") -> None:
+        self.total, self.done, self.desc, self.action = total, start, desc, action
         self._next_pct = 10
+        self._start = time.monotonic()
         self._bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, initial=start, unit="B", unit_scale=True, desc=desc)
 
-    def update(self, n: int) -> None:
+    def update(self, n: int, **counts: int) -> None:
         self.done += n
         if self._bar is not None:
             self._bar.update(n)
+            if counts:
+                self._bar.set_postfix(counts, refresh=False)
         elif self.total:
             pct = 100 * self.done // self.total
             if pct >= self._next_pct:
-                log.info("download=%s bytes=%d/%d (%d%%)", self.desc, self.done, self.total, pct)
+                extra = "".join(f" {k}={v}" for k, v in counts.items())
+                log.info(
+                    "%s=%s bytes=%d/%d (%d%%)%s elapsed_s=%.1f",
+                    self.action,
+                    self.desc,
+                    self.done,
+                    self.total,
+                    pct,
+                    extra,
+                    time.monotonic() - self._start,
+                )
                 self._next_pct = pct - pct % 10 + 10
 
     def close(self) -> None:
@@ -205,10 +222,14 @@ def _verify(path: Path, sha256: str | None, size: int | None, *, delete_on_error
         return
     if delete_on_error:
         path.unlink()
-        action = "it was deleted; rerun to download again"
+        action = "it was deleted. Rerun to download it again (the transfer may have been corrupted)"
     else:
-        action = "delete it and rerun, or fix dataset.ljspeech.sha256/size_bytes"
-    raise ChecksumError(f"{path}: {problem}; {action}")
+        action = "delete it and rerun to download it again"
+    raise ChecksumError(
+        f"{path}: {problem}; {action}. If it fails again, check dataset.ljspeech.sha256 and "
+        "dataset.ljspeech.size_bytes in your config: they must be those of the file at "
+        "dataset.ljspeech.url"
+    )
 
 
 def _check_member(member: tarfile.TarInfo, root: Path) -> None:
@@ -242,6 +263,8 @@ def extract_tar(archive: str | Path, dest: str | Path) -> Path:
 
     Every member is checked before it is written (see :class:`UnsafeArchiveError`). Members go
     to ``dest`` + ``.partial`` which is renamed to ``dest`` at the end; on error it is removed.
+    Progress (share of the archive read, files and bytes extracted, elapsed time) is shown
+    as the download's is: a tqdm bar on a terminal, a log line every 10% otherwise.
     """
     archive, dest = Path(archive), Path(dest)
     if dest.exists():
@@ -251,16 +274,31 @@ def extract_tar(archive: str | Path, dest: str | Path) -> Path:
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     root = tmp.resolve()
-    n = 0
+    files = extracted = 0
+    start = time.monotonic()
+    progress = _Progress(archive.stat().st_size, 0, archive.name, action="extract")
     try:
-        with tarfile.open(archive, mode="r|*") as tar:  # "|": a stream, read once, no seeking
+        # "|": a stream, read once, no seeking; the raw file's position is the share read.
+        with archive.open("rb") as raw, tarfile.open(fileobj=raw, mode="r|*") as tar:
             for member in tar:
                 _check_member(member, root)
                 tar.extract(member, root, filter="data")
-                n += 1
+                if member.isfile():
+                    files += 1
+                    extracted += member.size
+                progress.update(raw.tell() - progress.done, files=files, bytes_out=extracted)
         os.replace(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("extracted %d members of %s into %s", n, archive, dest)
+    finally:
+        progress.close()
+    log.info(
+        "extracted archive=%s files=%d bytes_out=%d into=%s elapsed_s=%.1f",
+        archive,
+        files,
+        extracted,
+        dest,
+        time.monotonic() - start,
+    )
     return dest

@@ -1,9 +1,10 @@
 """The write side of the feature store: deterministic shards, computed in parallel, gathered.
 
 The workflow scatters the utterances over ``features.shards`` jobs with :func:`shard_rows`,
-each job writes one shard file with :func:`compute_shard`, and :func:`gather_shards` joins
-them into the store that :class:`glowtts.data.store.FeatureStore` reads. Every output is
-written to a temporary name and renamed, so an interrupted run keeps the finished shards
+each job writes one shard file with :func:`compute_shard` (:func:`compute_shard_job` does
+both from Snakemake's ``scatteritem``), and :func:`gather_shards` joins them into the store
+that :class:`glowtts.data.store.FeatureStore` reads. Every output is written to a temporary
+name and renamed (:mod:`glowtts.atomic`), so an interrupted run keeps the finished shards
 and never leaves half a file; a shard depends only on its rows and the config (the dither
 is seeded per utterance), so recomputing one gives the same bytes.
 
@@ -19,10 +20,10 @@ import heapq
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
-import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
@@ -32,8 +33,9 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 
+from glowtts.atomic import atomic_path, write_text
 from glowtts.config import Config
-from glowtts.data.manifest import Utterance
+from glowtts.data.manifest import Utterance, read_manifest
 from glowtts.data.store import (
     INDEX_COLUMNS,
     INDEX_FILE,
@@ -45,12 +47,20 @@ from glowtts.data.store import (
 )
 from glowtts.errors import InputNotFoundError, UserValueError
 
-__all__ = ["Encoder", "compute_shard", "gather_shards", "read_shard", "shard_rows"]
+__all__ = [
+    "Encoder",
+    "compute_shard",
+    "compute_shard_job",
+    "gather_shards",
+    "read_shard",
+    "shard_rows",
+]
 
 logger = logging.getLogger(__name__)
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps keep shard bytes reproducible
 PROGRESS_EVERY = 500  # clips between progress log lines
+_SCATTERITEM = re.compile(r"(\d+)-of-(\d+)")  # Snakemake's scatter item: "<k>-of-<n>", 1-based
 
 
 class Encoder(Protocol):
@@ -90,7 +100,9 @@ def shard_rows(rows: Sequence[Utterance], n_shards: int, shard: int) -> list[Utt
     return [u for u in rows if u.id in mine]
 
 
-def _meta(cfg: Config, n_vocab: int) -> dict[str, Any]:
+def _meta(cfg: Config, n_vocab: int, pronunciations: dict[str, str] | None) -> dict[str, Any]:
+    """What a shard and the store record of how they were made; ``pronunciations`` is the
+    pronouncing dictionary's name and sha256 (None: letters only)."""
     return {
         "version": STORE_VERSION,
         "audio": asdict(cfg.audio),
@@ -98,25 +110,18 @@ def _meta(cfg: Config, n_vocab: int) -> dict[str, Any]:
         "seed": cfg.seed,
         "on_rate_mismatch": cfg.dataset.on_rate_mismatch,
         "n_vocab": n_vocab,
+        "pronunciations": pronunciations,
     }
 
 
 def _write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write an uncompressed, byte-reproducible .npz atomically (temporary file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            for name, array in arrays.items():
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
-                info.external_attr = 0o644 << 16
-                with zf.open(info, "w", force_zip64=True) as fh:
-                    np.lib.format.write_array(fh, np.ascontiguousarray(array), allow_pickle=False)
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """Write an uncompressed, byte-reproducible .npz atomically."""
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def read_shard(path: str | Path) -> dict[str, Any]:
@@ -189,7 +194,7 @@ def compute_shard(
     """
     import torch
 
-    from glowtts.audio import ClippedAudioWarning, MelSpectrogram, load_wav
+    from glowtts.audio import MelSpectrogram, load_wav
 
     out_path = Path(out_path)
     encoder = encoder if encoder is not None else _default_encoder(cfg)
@@ -205,21 +210,22 @@ def compute_shard(
         clipped: list[str] = []
         start = time.perf_counter()
         for n, u in enumerate(rows, start=1):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", ClippedAudioWarning)
-                wav = load_wav(
+            wav, is_clipped, full_scale = load_wav(
+                u.wav,
+                cfg.audio,
+                utt_id=u.id,
+                seed=cfg.seed,
+                on_rate_mismatch=cfg.dataset.on_rate_mismatch,
+            )
+            if is_clipped:
+                logger.warning(
+                    "utterance=%s %s: %.2f%% of the samples are at full scale (clipped); the "
+                    "clip is used, consider removing it from the corpus",
+                    u.id,
                     u.wav,
-                    cfg.audio,
-                    utt_id=u.id,
-                    seed=cfg.seed,
-                    on_rate_mismatch=cfg.dataset.on_rate_mismatch,
+                    100 * full_scale,
                 )
-            for w in caught:
-                if issubclass(w.category, ClippedAudioWarning):
-                    logger.warning("utterance=%s %s", u.id, w.message)
-                    clipped.append(u.id)
-                else:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                clipped.append(u.id)
             with torch.inference_mode():
                 frames = mel_fn.frames(torch.from_numpy(wav).unsqueeze(0))[0]  # [T_y, n_mels]
             ids = encoder.encode(u.normalized_text, utt_id=u.id)
@@ -239,7 +245,8 @@ def compute_shard(
                 )
     finally:
         torch.set_num_threads(previous_threads)
-    meta = _meta(cfg, encoder.n_vocab) | {"clipped": clipped}
+    pronunciations = getattr(encoder, "pronunciations", None)  # TextFrontend's, not a stub's
+    meta = _meta(cfg, encoder.n_vocab, pronunciations) | {"clipped": clipped}
     arrays = {
         "ids": np.array([u.id for u in rows], dtype=np.str_),
         "seconds": np.array(seconds, dtype=np.float64),
@@ -259,6 +266,44 @@ def compute_shard(
         time.perf_counter() - start,
     )
     return out_path
+
+
+def _parse_scatteritem(scatteritem: str) -> tuple[int, int]:
+    """``"k-of-n"`` (Snakemake's ``{scatteritem}``, 1-based) -> ``(k - 1, n)``, 0-based."""
+    match = _SCATTERITEM.fullmatch(scatteritem.strip())
+    k, n = (int(g) for g in match.groups()) if match else (0, 0)
+    if not 1 <= k <= n:
+        raise UserValueError(
+            f"scatter item {scatteritem!r}: expected '<k>-of-<n>' with 1 <= k <= n (as "
+            "Snakemake's scatter writes it); check the features_shard rule's output pattern"
+        )
+    return k - 1, n
+
+
+def compute_shard_job(
+    filelists: Sequence[str | Path],
+    scatteritem: str,
+    cfg: Config,
+    out_path: str | Path,
+    num_threads: int | None = None,
+    *,
+    encoder: Encoder | None = None,
+) -> Path:
+    """One scattered features job: shard ``k`` of ``n`` of the filelists' rows, computed.
+
+    Args:
+        filelists: the manifests whose rows together make the store (train, val, test).
+        scatteritem: Snakemake's ``"k-of-n"`` (1-based ``k``).
+        cfg, out_path, num_threads, encoder: as for :func:`compute_shard`.
+
+    Raises:
+        ValueError: a malformed ``scatteritem``; and whatever :func:`compute_shard` raises.
+    """
+    shard, n_shards = _parse_scatteritem(scatteritem)
+    rows = [u for path in filelists for u in read_manifest(path)]
+    mine = shard_rows(rows, n_shards, shard)
+    logger.info("shard=%d/%d clips=%d of %d", shard + 1, n_shards, len(mine), len(rows))
+    return compute_shard(mine, cfg, out_path, encoder=encoder, num_threads=num_threads)
 
 
 def _replace_dir(tmp: Path, out_dir: Path) -> None:
@@ -287,6 +332,7 @@ def gather_shards(shard_paths: Sequence[str | Path], out_dir: str | Path, cfg: C
     sizes: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # n_frames, n_tokens, seconds
     n_vocab = 0
     clipped: list[str] = []
+    pronunciations: dict[str, dict[str, str] | None] = {}  # shard -> its dictionary
     for k, path in enumerate(paths):
         if not path.is_file():
             raise InputNotFoundError(f"shard {path} does not exist; rerun the features stage")
@@ -301,7 +347,12 @@ def gather_shards(shard_paths: Sequence[str | Path], out_dir: str | Path, cfg: C
             sizes.append((npz["n_frames"], npz["n_tokens"], npz["seconds"]))
         n_vocab = max(n_vocab, int(meta["n_vocab"]))
         clipped.extend(meta["clipped"])
-
+        pronunciations[str(path)] = meta.get("pronunciations")
+    if len({json.dumps(v, sort_keys=True) for v in pronunciations.values()}) > 1:
+        raise UserValueError(
+            f"shards were encoded with different pronouncing dictionaries {pronunciations}; "
+            "delete the shards and rerun the features stage"
+        )
     order = sorted(owners)  # the store's utterance order
     n_frames = np.array([sizes[owners[u][0]][0][owners[u][1]] for u in order], dtype=np.int64)
     n_tokens = np.array([sizes[owners[u][0]][1][owners[u][1]] for u in order], dtype=np.int64)
@@ -347,7 +398,8 @@ def gather_shards(shard_paths: Sequence[str | Path], out_dir: str | Path, cfg: C
                     f"{uid}\t{mel_offsets[i]}\t{n_frames[i]}\t{token_offsets[i]}\t{n_tokens[i]}"
                     f"\t{seconds[i]!r}\n"
                 )
-        meta = _meta(cfg, n_vocab) | {
+        used = next(iter(pronunciations.values()), None)
+        meta = _meta(cfg, n_vocab, used) | {
             "dtype": cfg.features.dtype,
             "mel_layout": "[total_frames, n_mels]",
             "n_utterances": len(order),
@@ -356,9 +408,7 @@ def gather_shards(shard_paths: Sequence[str | Path], out_dir: str | Path, cfg: C
             "hours": sum(seconds) / 3600.0,
             "clipped": sorted(clipped),
         }
-        (tmp / META_FILE).write_text(
-            json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        write_text(tmp / META_FILE, json.dumps(meta, indent=2, sort_keys=True) + "\n")
         _replace_dir(tmp, out_dir)
     finally:
         if tmp.exists():

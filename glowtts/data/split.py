@@ -1,8 +1,22 @@
-"""Train/val/test split: seeded and deterministic, or read from the user's own filelists."""
+"""Train/val/test split: seeded and deterministic, or read from the user's own filelists.
+
+A random split's sizes come from ``split.*_size``; a null val or test size is sized for the
+corpus's ``n`` clips (after the length filter), halves rounded to even as Python's ``round``:
+
+    val  = clamp(round(0.02 * n), 1, 100)
+    test = clamp(round(0.05 * n), 1, 500)
+    train = n - val - test (when split.train_size is null)
+
+    n = 13,100 (LJSpeech) -> val 100, test 500, train 12,500 (the official split)
+    n = 1,000 -> 20 / 50 / 930;  n = 50 -> 1 / 2 / 47;  n = 10 -> 1 / 1 / 8;  n = 3 -> 1 / 1 / 1
+
+Fewer than 3 clips, or explicit sizes that add up to more than the corpus, is a SplitError.
+"""
 
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
 from pathlib import Path, PurePath
 
 import numpy as np
@@ -11,32 +25,81 @@ from glowtts.config import SplitConfig
 from glowtts.data.manifest import SPLITS, Utterance
 from glowtts.errors import InputNotFoundError, UserValueError
 
-__all__ = ["SPLITS", "SplitError", "read_filelist_ids", "split_corpus"]
+__all__ = ["SPLITS", "SplitError", "read_filelist_ids", "split_corpus", "split_sizes"]
 
 log = logging.getLogger(__name__)
+
+VAL_PERCENT, VAL_MAX = 2, 100  # a null split.val_size: 2 % of the clips, 1..100
+TEST_PERCENT, TEST_MAX = 5, 500  # a null split.test_size: 5 % of the clips, 1..500
+MIN_CLIPS = 3  # one each for train, val and test
 
 
 class SplitError(UserValueError):
     """The requested split cannot be made from this corpus."""
 
 
+def _share(n: int, percent: int, most: int) -> int:
+    """``percent`` % of ``n`` (halves to even, exactly), clamped to ``[1, most]``."""
+    return min(max(round(Fraction(n * percent, 100)), 1), most)
+
+
+def split_sizes(n: int, cfg: SplitConfig) -> dict[str, int]:
+    """The train/val/test sizes of a random split of ``n`` clips (rules in the module docstring).
+
+    Raises:
+        SplitError: fewer than 3 clips, or sizes that do not fit in ``n``; the message names
+            the sizes and the config values to change.
+    """
+    if n < MIN_CLIPS:
+        raise SplitError(
+            f"the corpus has {n} clip(s) after filtering; a split needs at least {MIN_CLIPS} "
+            "(one each for train, val and test): add clips, or widen dataset.min_seconds/"
+            "max_seconds"
+        )
+    val = cfg.val_size if cfg.val_size is not None else _share(n, VAL_PERCENT, VAL_MAX)
+    test = cfg.test_size if cfg.test_size is not None else _share(n, TEST_PERCENT, TEST_MAX)
+    train = cfg.train_size if cfg.train_size is not None else n - val - test
+    if train < 1 or train + val + test > n:
+        explicit = [
+            f"split.{name}_size ({value})"
+            for name, value in (
+                ("train", cfg.train_size),
+                ("val", cfg.val_size),
+                ("test", cfg.test_size),
+            )
+            if value is not None
+        ]
+        them = "it" if len(explicit) == 1 else "them"
+        raise SplitError(
+            f"the corpus has {n} clips after filtering, too few for train={train}, val={val}, "
+            f"test={test}; lower {' or '.join(explicit)}, or set {them} to null to size "
+            f"{them} for the corpus"
+        )
+    return {"train": train, "val": val, "test": test}
+
+
 def _random_split(rows: list[Utterance], cfg: SplitConfig, seed: int) -> dict[str, list[Utterance]]:
     n = len(rows)
-    train = cfg.train_size if cfg.train_size is not None else n - cfg.val_size - cfg.test_size
-    wanted = train + cfg.val_size + cfg.test_size
-    if train < 1 or wanted > n:
-        raise SplitError(
-            f"the corpus has {n} clips after filtering, but split asks for train={cfg.train_size} "
-            f"(resolved {train}), val={cfg.val_size}, test={cfg.test_size}; lower split.val_size/"
-            "test_size/train_size or use a larger corpus"
-        )
+    sizes = split_sizes(n, cfg)
+    val, test = sizes["val"], sizes["test"]
+    log.info(
+        "split sizes for %d clips: train=%d val=%d test=%d (config: train_size=%s val_size=%s "
+        "test_size=%s)",
+        n,
+        sizes["train"],
+        val,
+        test,
+        cfg.train_size,
+        cfg.val_size,
+        cfg.test_size,
+    )
     ordered = sorted(rows, key=lambda u: u.id)  # independent of the manifest's row order
     perm = np.random.default_rng([seed, 10]).permutation(n)
     shuffled = [ordered[i] for i in perm]
     parts = {
-        "val": shuffled[: cfg.val_size],
-        "test": shuffled[cfg.val_size : cfg.val_size + cfg.test_size],
-        "train": shuffled[cfg.val_size + cfg.test_size : wanted],
+        "val": shuffled[:val],
+        "test": shuffled[val : val + test],
+        "train": shuffled[val + test : val + test + sizes["train"]],
     }
     # Each list keeps corpus (id) order; the training sampler does its own shuffling.
     return {k: sorted(v, key=lambda u: u.id) for k, v in parts.items()}

@@ -14,7 +14,6 @@ import torch
 
 from glowtts.audio import (
     AudioError,
-    ClippedAudioWarning,
     MelSpectrogram,
     SampleRateMismatchError,
     SilentAudioError,
@@ -117,20 +116,20 @@ def test_load_wav_int16_semantics_and_deterministic_dither(tmp_path: Path) -> No
     rng = np.random.default_rng(3)
     ints = rng.integers(-20000, 20000, size=5000).astype(np.int16)
     path = _write(tmp_path / "a.wav", ints)
-    plain = load_wav(path, dataclasses.replace(CFG, dither=False))
+    plain = load_wav(path, dataclasses.replace(CFG, dither=False)).wav
     assert plain.dtype == np.float32
     np.testing.assert_array_equal(plain, ints.astype(np.float32) / 32768.0)
 
-    a = load_wav(path, CFG, utt_id="LJ001-0001", seed=1234)
+    a = load_wav(path, CFG, utt_id="LJ001-0001", seed=1234).wav
     noise = a.astype(np.float64) * 32768.0 - ints
     assert noise.min() >= -1e-3 and noise.max() < 1.0 + 1e-3  # U[0, 1) in int16 units
     assert abs(noise.mean() - 0.5) < 0.02 and abs(noise.var() - 1 / 12) < 0.01
-    np.testing.assert_array_equal(a, load_wav(path, CFG, utt_id="LJ001-0001", seed=1234))
-    assert not np.array_equal(a, load_wav(path, CFG, utt_id="LJ001-0002", seed=1234))
-    assert not np.array_equal(a, load_wav(path, CFG, utt_id="LJ001-0001", seed=1235))
+    np.testing.assert_array_equal(a, load_wav(path, CFG, utt_id="LJ001-0001", seed=1234).wav)
+    assert not np.array_equal(a, load_wav(path, CFG, utt_id="LJ001-0002", seed=1234).wav)
+    assert not np.array_equal(a, load_wav(path, CFG, utt_id="LJ001-0001", seed=1235).wav)
     # default id is the file's stem
     np.testing.assert_array_equal(
-        load_wav(path, CFG, seed=7), load_wav(path, CFG, utt_id="a", seed=7)
+        load_wav(path, CFG, seed=7).wav, load_wav(path, CFG, utt_id="a", seed=7).wav
     )
 
 
@@ -145,7 +144,7 @@ def test_max_wav_value_scales(tmp_path: Path) -> None:
     ints = np.array([0, 1000, -1000, 16000] * 300, dtype=np.int16)
     path = _write(tmp_path / "b.wav", ints)
     cfg = dataclasses.replace(CFG, dither=False, max_wav_value=16384.0)
-    np.testing.assert_array_equal(load_wav(path, cfg), ints.astype(np.float32) / 16384.0)
+    np.testing.assert_array_equal(load_wav(path, cfg).wav, ints.astype(np.float32) / 16384.0)
 
 
 def test_resampled_16k_input_gives_frames_at_config_rate(tmp_path: Path) -> None:
@@ -155,7 +154,7 @@ def test_resampled_16k_input_gives_frames_at_config_rate(tmp_path: Path) -> None
     path16 = _write(tmp_path / "s16.wav", 0.4 * np.sin(2 * np.pi * 440 * t16), sr=16000)
     path22 = _write(tmp_path / "s22.wav", 0.4 * np.sin(2 * np.pi * 440 * t22), sr=22050)
     cfg = dataclasses.replace(CFG, dither=False)
-    wav16, wav22 = load_wav(path16, cfg), load_wav(path22, cfg)
+    wav16, wav22 = load_wav(path16, cfg).wav, load_wav(path22, cfg).wav
     assert wav16.size == wav22.size == 22050
     mel = MelSpectrogram(cfg)
     m16, m22 = mel(torch.from_numpy(wav16)), mel(torch.from_numpy(wav22))
@@ -177,7 +176,7 @@ def test_stereo_is_averaged(tmp_path: Path) -> None:
     right = np.full(3000, 3000, dtype=np.int16)
     path = _write(tmp_path / "st.wav", np.stack([left, right], axis=1))
     np.testing.assert_array_equal(
-        load_wav(path, dataclasses.replace(CFG, dither=False)),
+        load_wav(path, dataclasses.replace(CFG, dither=False)).wav,
         np.full(3000, 2000 / 32768, np.float32),
     )
 
@@ -190,7 +189,11 @@ def test_unreadable_wav_is_a_named_error(tmp_path: Path) -> None:
     bad.write_bytes(b"RIFF\x00\x00not really a wav file" * 10)
     with pytest.raises(UnreadableAudioError, match=r"garbage\.wav: not a readable audio file"):
         load_wav(bad, CFG)
-    with pytest.raises(FileNotFoundError, match=r"missing\.wav: wav file does not exist"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"missing\.wav: wav file does not exist; the manifest's wav path may be stale"
+        r".*`snakemake --forcerun corpus`",
+    ):
         load_wav(tmp_path / "missing.wav", CFG)
 
 
@@ -209,7 +212,7 @@ def test_float_and_24_bit_wavs_keep_int16_units(tmp_path: Path) -> None:
         path = _write(
             tmp_path / f"{subtype}.wav", ints.astype(np.float64) / 32768.0, subtype=subtype
         )
-        np.testing.assert_array_equal(load_wav(path, cfg), ints.astype(np.float32) / 32768.0)
+        np.testing.assert_array_equal(load_wav(path, cfg).wav, ints.astype(np.float32) / 32768.0)
 
 
 def test_truncated_wav_is_a_named_error(tmp_path: Path) -> None:
@@ -235,16 +238,21 @@ def test_too_short_wav_is_an_error(tmp_path: Path) -> None:
         load_wav(short, CFG)
 
 
-def test_clipped_wav_warns_and_loud_wav_does_not(tmp_path: Path) -> None:
+def test_clipped_wav_is_flagged_and_loud_wav_is_not(tmp_path: Path) -> None:
     t = np.arange(22050) / 22050
     clipped = _write(tmp_path / "clipped.wav", np.clip(2.0 * np.sin(2 * np.pi * 200 * t), -1, 1))
-    with pytest.warns(ClippedAudioWarning, match=r"clipped\.wav: \d+ of 22050 samples"):
-        wav = load_wav(clipped, CFG)
-    assert wav.size == 22050
-    loud = _write(tmp_path / "loud.wav", 0.99 * np.sin(2 * np.pi * 200 * t))
     with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        load_wav(loud, CFG)
+        warnings.simplefilter("error")  # the flag is returned, never warned
+        wav, is_clipped, fraction = load_wav(clipped, CFG)
+    assert wav.size == 22050 and is_clipped
+    assert 0.5 < fraction < 0.8  # 2 sin(x) >= 1 for two thirds of each period
+    loud = load_wav(_write(tmp_path / "loud.wav", 0.99 * np.sin(2 * np.pi * 200 * t)), CFG)
+    assert not loud.clipped and loud.full_scale_fraction == 0.0
+    edge = np.zeros(10_000)
+    edge[:10], edge[10:] = 1.0, 0.1  # 10 of 10,000 at full scale: 0.1 %, not more
+    assert not load_wav(_write(tmp_path / "edge.wav", edge), CFG).clipped
+    edge[10] = -1.0
+    assert load_wav(_write(tmp_path / "edge.wav", edge), CFG).clipped
 
 
 # ----------------------------------------------------------------------------- Griffin-Lim

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import logging
+import re
+import sys
 import tarfile
 import threading
 from collections.abc import Callable, Iterator
@@ -161,11 +164,27 @@ def test_checksum_mismatch_is_clear_and_file_not_kept(
 ) -> None:
     url, state = server
     state.payload = make_ljspeech_archive(tmp_path / "src.tar.bz2")
-    with pytest.raises(ChecksumError, match=r"sha256 [0-9a-f]{64}, expected 0{64}.*deleted"):
+    with pytest.raises(
+        ChecksumError,
+        match=r"sha256 [0-9a-f]{64}, expected 0{64}.*deleted\. Rerun to download it again.*"
+        r"If it fails again, check dataset\.ljspeech\.sha256 and dataset\.ljspeech\.size_bytes "
+        r"in your config",
+    ):
         download(
             url, tmp_path / "LJ.tar.bz2", sha256="0" * 64, size=len(state.payload), sleep=_no_sleep
         )
     assert list(tmp_path.glob("LJ.tar.bz2*")) == []
+
+
+def test_present_file_with_a_wrong_checksum_names_the_config(tmp_path: Path) -> None:
+    (tmp_path / "LJ.tar.bz2").write_bytes(b"not the archive")
+    with pytest.raises(
+        ChecksumError,
+        match=r"size 15 bytes, expected 16; delete it and rerun.*check dataset\.ljspeech\.sha256 "
+        r"and dataset\.ljspeech\.size_bytes",
+    ):
+        download("http://unused", tmp_path / "LJ.tar.bz2", sha256=None, size=16, sleep=_no_sleep)
+    assert (tmp_path / "LJ.tar.bz2").exists()  # not ours to delete
 
 
 def test_wrong_size_is_refused(
@@ -269,6 +288,30 @@ def test_symlink_inside_the_target_is_allowed(tmp_path: Path) -> None:
     archive = _archive_with(tmp_path, [_link("corpus/alias.csv", "metadata.csv")])
     out = extract_tar(archive, tmp_path / "x")
     assert (out / "corpus" / "alias.csv").read_text() == "a|b"
+
+
+def test_extract_logs_progress_like_the_download(
+    tmp_path: Path,
+    make_ljspeech_archive: Callable[..., bytes],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # not a terminal: log lines, no bar
+    make_ljspeech_archive(tmp_path / "LJ.tar.bz2")
+    caplog.set_level(logging.INFO, logger="glowtts.data.download")
+    extract_tar(tmp_path / "LJ.tar.bz2", tmp_path / "x")
+    lines = [r.getMessage() for r in caplog.records]
+    progress = [m for m in lines if m.startswith("extract=LJ.tar.bz2 ")]
+    assert progress, lines
+    shape = re.compile(r"bytes=\d+/\d+ \((\d+)%\) files=\d+ bytes_out=\d+ elapsed_s=\d+\.\d$")
+    matches = [shape.search(m) for m in progress]
+    percents = [int(m.group(1)) for m in matches if m is not None]
+    assert len(percents) == len(progress), progress
+    assert percents == sorted(set(percents)) and all(p >= 10 for p in percents)
+    out_bytes = sum(p.stat().st_size for p in (tmp_path / "x").rglob("*") if p.is_file())
+    assert re.search(
+        rf"extracted archive=\S*LJ\.tar\.bz2 files=6 bytes_out={out_bytes} ", lines[-1]
+    )
 
 
 def test_extract_refuses_to_overwrite(tmp_path: Path) -> None:

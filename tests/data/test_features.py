@@ -15,8 +15,14 @@ import torch
 
 from glowtts.audio import MelSpectrogram, SilentAudioError, load_wav
 from glowtts.config import Config
-from glowtts.data.features import compute_shard, gather_shards, read_shard, shard_rows
-from glowtts.data.manifest import Utterance
+from glowtts.data.features import (
+    compute_shard,
+    compute_shard_job,
+    gather_shards,
+    read_shard,
+    shard_rows,
+)
+from glowtts.data.manifest import Utterance, write_manifest
 from glowtts.data.store import FeatureStore
 
 STORE_FILES = ("mels.npy", "tokens.npy", "index.tsv", "store.json")
@@ -93,6 +99,33 @@ def test_shard_rows_rejects_bad_arguments(corpus: list[Utterance]) -> None:
         shard_rows([*corpus, corpus[0]], 2, 0)
 
 
+def test_shard_job_reads_filelists_and_picks_its_scatter_item(
+    corpus: list[Utterance], tmp_path: Path
+) -> None:
+    cfg = _cfg()
+    lists = [tmp_path / "train.tsv", tmp_path / "val.tsv"]
+    write_manifest(lists[0], corpus[:5])
+    write_manifest(lists[1], corpus[5:])
+    for k in (1, 2):
+        job = compute_shard_job(
+            lists, f"{k}-of-2", cfg, tmp_path / f"job{k}.npz", encoder=CharEncoder()
+        )
+        direct = compute_shard(
+            shard_rows(corpus, 2, k - 1), cfg, tmp_path / f"direct{k}.npz", encoder=CharEncoder()
+        )
+        assert job.read_bytes() == direct.read_bytes()
+
+
+@pytest.mark.parametrize("item", ["0-of-2", "3-of-2", "1-of-0", "1of2", "a-of-b", "", "2-of-2-x"])
+def test_shard_job_refuses_a_malformed_scatter_item(
+    corpus: list[Utterance], tmp_path: Path, item: str
+) -> None:
+    write_manifest(tmp_path / "train.tsv", corpus[:2])
+    with pytest.raises(ValueError, match=rf"scatter item '{item}': expected '<k>-of-<n>'"):
+        compute_shard_job([tmp_path / "train.tsv"], item, _cfg(), tmp_path / "s.npz")
+    assert not (tmp_path / "s.npz").exists()
+
+
 # ----------------------------------------------------------------------------- the store
 
 
@@ -129,7 +162,7 @@ def test_store_contents_match_direct_computation(corpus: list[Utterance], tmp_pa
     assert len(store) == len(corpus) and store.ids == sorted(u.id for u in corpus)
     mel_fn = MelSpectrogram(cfg.audio)
     for u in corpus:
-        wav = load_wav(u.wav, cfg.audio, utt_id=u.id, seed=cfg.seed)
+        wav = load_wav(u.wav, cfg.audio, utt_id=u.id, seed=cfg.seed).wav
         tokens, mel = store.get(u.id)
         i = store.index_of(u.id)
         assert tokens.dtype == torch.long and mel.dtype == torch.float32
@@ -227,9 +260,9 @@ def test_clipped_clip_is_logged_and_recorded(
     cfg = _cfg()
     with caplog.at_level(logging.WARNING, logger="glowtts.data.features"):
         shard = compute_shard([corpus[0], hot], cfg, tmp_path / "s.npz", encoder=CharEncoder())
-    assert any(
-        "utterance=HOT" in r.getMessage() and "hot.wav" in r.getMessage() for r in caplog.records
-    )
+    clipped = [r.getMessage() for r in caplog.records if "utterance=HOT" in r.getMessage()]
+    assert len(clipped) == 1 and "hot.wav" in clipped[0] and "at full scale" in clipped[0]
+    assert not any("utterance=U000" in r.getMessage() for r in caplog.records)
     gather_shards([shard], tmp_path / "store", cfg)
     assert FeatureStore(tmp_path / "store").meta["clipped"] == ["HOT"]
 

@@ -8,7 +8,7 @@ import pytest
 
 from glowtts.config import SplitConfig
 from glowtts.data.manifest import Utterance, read_manifest, write_manifest
-from glowtts.data.split import SplitError, split_corpus
+from glowtts.data.split import SplitError, split_corpus, split_sizes
 
 
 def _rows(n: int) -> list[Utterance]:
@@ -45,6 +45,51 @@ def test_explicit_train_size_leaves_the_rest_out() -> None:
 def test_sizes_larger_than_the_corpus_are_a_clear_error(cfg: SplitConfig) -> None:
     with pytest.raises(SplitError, match="the corpus has 100 clips after filtering.*lower split"):
         split_corpus(_rows(100), cfg, seed=0)
+
+
+@pytest.mark.parametrize(
+    ("n", "train", "val", "test"),
+    [
+        (13_100, 12_500, 100, 500),  # LJSpeech: the official split
+        (50, 47, 1, 2),  # 2.5 rounds to even
+        (1_000, 930, 20, 50),
+        (70, 65, 1, 4),  # 3.5 rounds to even
+        (10, 8, 1, 1),
+        (3, 1, 1, 1),
+        (100_000, 99_400, 100, 500),  # capped
+    ],
+)
+def test_null_sizes_adapt_to_the_corpus(n: int, train: int, val: int, test: int) -> None:
+    cfg = SplitConfig(val_size=None, test_size=None)
+    assert split_sizes(n, cfg) == {"train": train, "val": val, "test": test}
+
+
+def test_adaptive_split_is_used_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="glowtts.data.split")
+    parts = split_corpus(_rows(50), SplitConfig(val_size=None, test_size=None), seed=0)
+    assert [len(parts[k]) for k in ("train", "val", "test")] == [47, 1, 2]
+    assert "split sizes for 50 clips: train=47 val=1 test=2" in caplog.text
+
+
+def test_one_explicit_size_with_the_other_adaptive() -> None:
+    assert split_sizes(50, SplitConfig(val_size=5, test_size=None)) == {
+        "train": 43,
+        "val": 5,
+        "test": 2,
+    }
+    with pytest.raises(
+        SplitError,
+        match=r"has 50 clips after filtering, too few for train=-2, val=50, test=2; lower "
+        r"split\.val_size \(50\), or set it to null",
+    ):
+        split_sizes(50, SplitConfig(val_size=50, test_size=None))
+
+
+def test_too_few_clips_for_any_split() -> None:
+    with pytest.raises(
+        SplitError, match=r"has 2 clip\(s\) after filtering; a split needs at least 3"
+    ):
+        split_corpus(_rows(2), SplitConfig(val_size=None, test_size=None), seed=0)
 
 
 def _filelist(path: Path, ids: list[str]) -> str:
