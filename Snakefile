@@ -1,10 +1,12 @@
 # glowtts-pipeline: Glow-TTS from corpus to evaluation. See README.md.
+import json
 import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version, update_config, validate
 
 sys.path.insert(0, workflow.basedir)  # the glowtts package of this checkout, installed or not
 
+from glowtts.config import typed_overrides  # noqa: E402
 from glowtts.config import validate as validate_config  # noqa: E402
 
 min_version("9.0")
@@ -12,6 +14,9 @@ min_version("9.0")
 
 configfile: "config/config.yaml"
 
+
+# `--config 'model={hidden_channels: 32}'` leaves nested values as strings: read them as YAML.
+update_config(config, typed_overrides(workflow.config_settings.overwrite_config))
 
 # Our validator first: every problem at once, each naming the field, the value and what is
 # allowed; then Snakemake's, which fills in the schema's defaults.
@@ -23,6 +28,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/mas.smk"
 include: "rules/features.smk"
+include: "rules/train.smk"
 
 
 rule all:
@@ -31,3 +37,4 @@ rule all:
         f"{OUT}/config.yaml",
         f"{OUT}/features/store",
         MAS_STAMP,
+        f"{OUT}/train/glowtts.pt",

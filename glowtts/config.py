@@ -23,31 +23,35 @@ __all__ = [
     "AudioConfig",
     "Config",
     "ConfigError",
-    "ParamsContractError",
     "DatasetConfig",
     "DemoConfig",
     "FeaturesConfig",
     "FolderConfig",
     "LJSpeechConfig",
     "ModelConfig",
+    "ParamsContractError",
     "SplitConfig",
     "TextConfig",
     "TrainConfig",
     "from_dict",
     "from_params",
-    "params_view",
-    "typed_overrides",
     "load",
     "merge",
+    "params_view",
     "schema",
     "to_dict",
+    "typed_overrides",
     "validate",
+    "with_defaults",
     "write_yaml",
 ]
 
 LJSPEECH_URL = "https://data.keithito.com/data/speech/LJSpeech-1.1.tar.bz2"
 LJSPEECH_SHA256 = "be1a30453f28eb8dd26af4101ae40cbf2c50413b1bb21936cbcdc6fae3de8aa5"
 LJSPEECH_SIZE = 2_748_572_632
+LJSPEECH_CLIPS = 13_100
+AUTO_SHARD_CLIPS = 800  # features.shards: null gives one shard per this many clips ...
+AUTO_SHARDS_MAX = 16  # ... and at most this many
 
 
 class ConfigError(UserValueError):
@@ -106,8 +110,8 @@ class SplitConfig:
     """Train/val/test split: seeded random sizes, or the user's own filelists."""
 
     train_size: int | None = None  # None: everything not in val or test
-    val_size: int | None = 100  # None: sized for the corpus (2 %, 1..100)
-    test_size: int | None = 500  # None: sized for the corpus (5 %, 1..500)
+    val_size: int | None = None  # None: sized for the corpus (2 %, 1..100)
+    test_size: int | None = None  # None: sized for the corpus (5 %, 1..500)
     train_filelist: str | None = None
     val_filelist: str | None = None
     test_filelist: str | None = None
@@ -151,8 +155,15 @@ class TextConfig:
 class FeaturesConfig:
     """Log-mel feature store."""
 
-    shards: int = 16
+    shards: int | None = 16  # None: sized for the corpus, see shards_for()
     dtype: Literal["float32", "float16"] = "float32"
+
+    def shards_for(self, n_clips: int) -> int:
+        """The shard count for a corpus of ``n_clips``: ``shards``, or when None one shard per
+        ~800 clips, 1 to 16 (LJSpeech's 13,100 clips: 16; 50 clips: 1)."""
+        if self.shards is not None:
+            return self.shards
+        return max(1, min(AUTO_SHARDS_MAX, -(-n_clips // AUTO_SHARD_CLIPS)))
 
 
 @dataclass(frozen=True)
@@ -425,7 +436,6 @@ def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Conf
     return from_dict(data, source=", ".join(str(p) for p in paths))
 
 
-
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Snakemake's ``--config`` values with nested strings read as YAML scalars.
 
@@ -492,8 +502,8 @@ class _NotInParams:
             "carry: add it to the rule's params in rules/*.smk, so that editing it reruns the rule"
         )
 
-    __bool__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _fail  # type: ignore[assignment]
-    __int__ = __float__ = __index__ = __str__ = __format__ = __iter__ = __len__ = _fail  # type: ignore[assignment]
+    __bool__ = __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __hash__ = _fail
+    __int__ = __float__ = __index__ = __str__ = __format__ = __iter__ = __len__ = _fail
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _fail
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __neg__ = _fail
     __contains__ = __getitem__ = __fspath__ = _fail
@@ -530,3 +540,17 @@ def from_params(view: Mapping[str, Any], rule: str) -> Config:
     script cannot depend on a value whose edits would not rerun its rule.
     """
     return typing.cast(Config, _build_partial(Config, view, rule, ""))
+
+
+def with_defaults(cfg: Any) -> Any:
+    """``cfg`` (a Config or a section) with every value a rule's params did not carry (see
+    :func:`from_params`) replaced by its default: a complete config to store, e.g. in a
+    checkpoint, whose carried values are the run's."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, _NotInParams):
+            changes[f.name] = getattr(type(cfg)(), f.name)
+        elif dataclasses.is_dataclass(value):
+            changes[f.name] = with_defaults(value)
+    return dataclasses.replace(cfg, **changes)

@@ -5,9 +5,8 @@ rule download_ljspeech:
     output:
         archive=f"{LJSPEECH_ROOT}/LJSpeech-1.1.tar.bz2",
     params:
-        # What identifies the file; url, retries and timeout (read from the config) do not.
-        sha256=CFG.dataset.ljspeech.sha256,
-        size_bytes=CFG.dataset.ljspeech.size_bytes,
+        # What identifies the file; the script reads url, retries and timeout untracked.
+        config=view("dataset.ljspeech.sha256", "dataset.ljspeech.size_bytes"),
     log:
         f"{LJSPEECH_ROOT}/logs/download.log",
     benchmark:
@@ -27,6 +26,8 @@ rule extract_ljspeech:
         archive=rules.download_ljspeech.output.archive,
     output:
         folder=directory(f"{LJSPEECH_ROOT}/extracted"),
+    params:
+        config=view(),
     log:
         f"{LJSPEECH_ROOT}/logs/extract.log",
     benchmark:
@@ -42,9 +43,7 @@ rule demo_corpus:
     output:
         folder=directory(f"{OUT}/demo_corpus"),
     params:
-        seed=CFG.seed,
-        demo=section("dataset")["demo"],
-        audio=section("audio", "sample_rate", "hop_length", "fmax"),
+        config=view("seed", "dataset.demo", "audio.sample_rate", "audio.hop_length", "audio.fmax"),
     log:
         f"{LOGS}/demo_corpus.log",
     benchmark:
@@ -59,13 +58,19 @@ rule demo_corpus:
 rule corpus:
     input:
         **corpus_inputs(),
+        **dictionary_input(),
     output:
         manifest=f"{OUT}/corpus/metadata.tsv",
         report=f"{OUT}/corpus/report.json",
     params:
-        dataset=section("dataset", "min_seconds", "max_seconds", "on_rate_mismatch"),
-        sample_rate=CFG.audio.sample_rate,
-        text=section("text"),
+        config=view(
+            "dataset.min_seconds",
+            "dataset.max_seconds",
+            "dataset.on_rate_mismatch",
+            "audio.sample_rate",
+            "text",
+        ),
+        wavs=corpus_fingerprint_param(),
     log:
         f"{LOGS}/corpus.log",
     benchmark:
@@ -84,8 +89,7 @@ rule split:
     output:
         **{name: f"{OUT}/filelists/{name}.tsv" for name in SPLITS},
     params:
-        seed=CFG.seed,
-        split=section("split"),
+        config=view("seed", "split"),
     log:
         f"{LOGS}/split.log",
     benchmark:
@@ -101,7 +105,7 @@ rule resolved_config:
     output:
         config=f"{OUT}/config.yaml",
     params:
-        config=glowtts.config.to_dict(CFG),
+        config=view(*glowtts.config.to_dict(CFG)),
     log:
         f"{LOGS}/resolved_config.log",
     benchmark:

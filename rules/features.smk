@@ -8,13 +8,11 @@ scattergather:
 rule features_shard:
     input:
         filelists=expand("{out}/filelists/{split}.tsv", out=OUT, split=SPLITS),
+        **dictionary_input(),
     output:
         shard=f"{OUT}/features/shards/{{scatteritem}}.npz",
     params:
-        seed=CFG.seed,
-        audio=section("audio"),
-        text=section("text"),
-        on_rate_mismatch=CFG.dataset.on_rate_mismatch,
+        config=view("seed", "audio", "text", "dataset.on_rate_mismatch"),
     log:
         f"{LOGS}/features_shard/{{scatteritem}}.log",
     benchmark:
@@ -31,14 +29,11 @@ rule features_shard:
 rule features:
     input:
         shards=gather.features(f"{OUT}/features/shards/{{scatteritem}}.npz"),
+        **dictionary_input(),
     output:
         store=directory(f"{OUT}/features/store"),
     params:
-        seed=CFG.seed,
-        audio=section("audio"),
-        text=section("text"),
-        features=section("features"),
-        on_rate_mismatch=CFG.dataset.on_rate_mismatch,
+        config=view("seed", "audio", "text", "features.dtype", "dataset.on_rate_mismatch"),
     log:
         f"{LOGS}/features.log",
     benchmark:

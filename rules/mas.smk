@@ -7,6 +7,8 @@ rule build_mas:
         build="monotonic_align/build.py",
     output:
         stamp=MAS_STAMP,
+    params:
+        config=view(),
     log:
         "logs/build_mas.log",
     benchmark:

@@ -4,7 +4,10 @@ from _workflow import start
 
 from glowtts.data.download import download
 
-cfg = start(snakemake).dataset.ljspeech
+cfg = start(
+    snakemake,
+    untracked=("dataset.ljspeech.url", "dataset.ljspeech.retries", "dataset.ljspeech.timeout_s"),
+).dataset.ljspeech
 download(
     cfg.url,
     snakemake.output.archive,

@@ -60,8 +60,35 @@ def test_defaults_are_the_papers_setup() -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_every_shipped_config_validates(path: Path) -> None:
-    cfg = C.load(path)
+    # the folder preset is used with the user's folder, as the README's command gives it
+    folder = (
+        {"dataset": {"folder": {"path": "/data/myvoice"}}} if path.name == "folder.yaml" else None
+    )
+    cfg = C.load(path, overrides=folder)
     assert isinstance(cfg, C.Config)
+
+
+def test_the_folder_preset_without_a_folder_says_which_field() -> None:
+    with pytest.raises(C.ConfigError, match="dataset.folder.path: required"):
+        C.load(REPO / "config" / "ljspeech.yaml", REPO / "config" / "folder.yaml")
+
+
+def test_a_rule_reading_a_value_its_params_lack_is_stopped_by_name() -> None:
+    cfg = C.load(REPO / "config" / "config.yaml")
+    seen = C.from_params(C.params_view(cfg, "seed", "audio.sample_rate", "text"), "corpus")
+    assert seen.seed == cfg.seed and seen.audio.sample_rate == 22050 and seen.text == cfg.text
+    for read in (
+        lambda: seen.audio.n_fft + 1,
+        lambda: seen.audio.n_freq,
+        lambda: bool(seen.dataset.kind == "demo"),
+        lambda: f"{seen.model.hidden_channels}",
+    ):
+        with pytest.raises(
+            C.ParamsContractError, match=r"rule corpus read the config value \w+\.\w+"
+        ):
+            read()
+    full = C.with_defaults(seen)
+    assert full.audio.n_fft == 1024 and full.seed == cfg.seed
 
 
 def test_ljspeech_preset_is_complete_on_its_own() -> None:
