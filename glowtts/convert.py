@@ -166,7 +166,9 @@ def hparams_to_config(hparams: Mapping[str, Any], source: str = "hparams") -> Mo
     known = set(_REFERENCE_DEFAULTS) | set(_REQUIRED) | set(_INFORMATIONAL)
     unknown = sorted(set(hp) - known)
     if unknown:
-        raise UserValueError(f"{source}: unknown model key(s) {unknown}; known keys: {sorted(known)}")
+        raise UserValueError(
+            f"{source}: unknown model key(s) {unknown}; known keys: {sorted(known)}"
+        )
     missing = [k for k in _REQUIRED if k not in hp]
     if missing:
         raise UserValueError(f"{source}: model section lacks required key(s) {missing}")
@@ -252,7 +254,9 @@ def convert_reference_checkpoint(
             raise UserValueError(f"{source}: hparams {name}={hp[name]} but the weights have {size}")
     n_mel_data = hparams.get("data", {}).get("n_mel_channels", n_mels)
     if n_mel_data != n_mels:
-        raise UserValueError(f"{source}: data.n_mel_channels={n_mel_data} but proj_m gives {n_mels}")
+        raise UserValueError(
+            f"{source}: data.n_mel_channels={n_mel_data} but proj_m gives {n_mels}"
+        )
 
     unmapped: list[str] = []
     ours: dict[str, torch.Tensor] = {}

@@ -30,7 +30,9 @@ def tiny(repo_root: Path) -> Checkpoint:
     return Checkpoint(config=cfg, n_vocab=148, n_mels=cfg.audio.n_mels, model=model.state_dict())
 
 
-def test_round_trip_keeps_config_weights_and_training_state(tiny: Checkpoint, tmp_path: Path) -> None:
+def test_round_trip_keeps_config_weights_and_training_state(
+    tiny: Checkpoint, tmp_path: Path
+) -> None:
     state = {"step": 12, "rng": {"torch": torch.get_rng_state()}, "sampler": {"epoch": 1}}
     path = save_checkpoint(tmp_path / "a" / "ckpt.pt", dataclasses.replace(tiny, train=state))
     assert [p.name for p in path.parent.iterdir()] == ["ckpt.pt"]  # no temporary left
@@ -45,7 +47,9 @@ def test_round_trip_keeps_config_weights_and_training_state(tiny: Checkpoint, tm
 
 def test_a_file_of_another_format_is_refused_by_name(tmp_path: Path) -> None:
     torch.save({"model": {}, "iteration": 3}, tmp_path / "G_3.pth")  # a reference checkpoint
-    with pytest.raises(CheckpointError, match=r"G_3.pth: not a glowtts-checkpoint file.*glowtts convert"):
+    with pytest.raises(
+        CheckpointError, match=r"G_3.pth: not a glowtts-checkpoint file.*glowtts convert"
+    ):
         load_checkpoint(tmp_path / "G_3.pth")
     (tmp_path / "junk.pt").write_bytes(b"not a zip")
     with pytest.raises(CheckpointError, match="junk.pt: not a readable checkpoint"):
@@ -86,7 +90,9 @@ def test_weights_that_do_not_fit_are_named(tiny: Checkpoint) -> None:
     weights = dict(tiny.model)
     weights.pop("text_encoder.embedding.weight")
     weights["extra.weight"] = torch.zeros(1)
-    with pytest.raises(UserError, match=r"missing \['text_encoder.embedding.weight'\].*extra.weight"):
+    with pytest.raises(
+        UserError, match=r"missing \['text_encoder.embedding.weight'\].*extra.weight"
+    ):
         build_model(dataclasses.replace(tiny, model=weights))
 
 

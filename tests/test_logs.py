@@ -48,9 +48,7 @@ def test_user_errors_are_logged_without_traceback(tmp_path: Path, restore_loggin
 
 
 @pytest.mark.parametrize("exc", [RuntimeError("unexpected"), ValueError("a bug's ValueError")])
-def test_bugs_keep_their_traceback(
-    tmp_path: Path, restore_logging: None, exc: Exception
-) -> None:
+def test_bugs_keep_their_traceback(tmp_path: Path, restore_logging: None, exc: Exception) -> None:
     """Any exception that is not a UserError, ValueError included, keeps its traceback."""
     setup_logging(tmp_path / "rule.log", rank=0)
     _raise(exc)

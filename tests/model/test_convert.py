@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 import torch
 
-from glowtts.config import ModelConfig
-from glowtts.model import GlowTTS
 from glowtts.checkpoint import CHECKPOINT_FORMAT, build_model, load_checkpoint
 from glowtts.cli import main
+from glowtts.config import ModelConfig
 from glowtts.convert import (
     convert_reference_checkpoint,
     hparams_to_config,
     to_reference_state_dict,
 )
+from glowtts.model import GlowTTS
 
 # configs/base.json "model" section of the reference (n_split, sigmoid_scale left out there)
 BASE_JSON_MODEL = {
@@ -241,7 +241,10 @@ def test_cli_writes_our_checkpoint_with_the_reference_settings(
 
     # A missing file is one line naming it, exit status 1, no traceback.
     capsys.readouterr()
-    assert main(["convert", str(tmp_path / "G_7.pth"), str(tmp_path / "nope.json"), "-o", str(out)]) == 1
+    assert (
+        main(["convert", str(tmp_path / "G_7.pth"), str(tmp_path / "nope.json"), "-o", str(out)])
+        == 1
+    )
     err = capsys.readouterr().err
     assert "nope.json does not exist" in err and "Traceback" not in err
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import torch
 
-from glowtts.model import GlowTTS, glowtts_losses
 from glowtts.convert import convert_reference_checkpoint
+from glowtts.model import GlowTTS, glowtts_losses
 
 ATOL = 1e-4  # outputs
 LOGDET_ATOL = 2.5e-4  # log-dets near -3500: ~1 float32 ulp (2.44e-4), fixtures/README.md

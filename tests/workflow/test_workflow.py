@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +30,7 @@ WORKFLOW_PARTS = [
     "monotonic_align",
 ]
 TEST_CONFIG = ".test/config.yaml"
+SPLIT_NAMES = ("train", "val", "test")
 
 pytestmark = pytest.mark.xdist_group("workflow")  # one worker runs these, one after another
 
@@ -78,6 +82,7 @@ def test_dry_run_of_the_whole_default_dag(workflow: Path) -> None:
         "features_shard": 2,
         "features": 1,
         "build_mas": 1,
+        "train": 1,
     }, proc.stdout
 
 
@@ -123,6 +128,49 @@ def test_slurm_profile_is_accepted_by_the_executor_plugin(workflow: Path) -> Non
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _jobs(proc)["features_shard"] == 16
+
+
+def test_slurm_profile_asks_for_the_training_gpus_and_nodes(workflow: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--profile", "profiles/slurm",
+         "--configfile", "config/ljspeech.yaml"],
+        cwd=workflow, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    block = out[out.index("rule train:") :]
+    resources = next(line for line in block.splitlines() if "resources:" in line)
+    for wanted in ("gres=gpu:4", "nproc_per_node=4", "nodes=1", "tasks_per_gpu=0", "mpi=srun"):
+        assert wanted in resources, resources
+    assert "torchrun $launch --nproc_per_node 4" in block and "srun torchrun" in block
+
+
+def test_no_rule_reads_the_resolved_config(workflow: Path) -> None:
+    """The resolved config is for people; rules get their values through params."""
+    proc = snakemake(workflow, "--dag")
+    nodes = dict(re.findall(r"\t(\d+)\[label = \"(\w+)", proc.stdout))
+    edges = re.findall(r"\t(\d+) -> (\d+)", proc.stdout)
+    assert "resolved_config" in nodes.values() and edges
+    readers = {nodes[b] for a, b in edges if nodes[a] == "resolved_config"}
+    assert readers == {"all"}, readers
+
+
+def test_nested_config_values_from_the_command_line(workflow: Path) -> None:
+    ok = snakemake(
+        workflow,
+        "-n",
+        "--quiet",
+        "rules",
+        "--config",
+        "model={hidden_channels: 48, window_size: null}",
+    )
+    assert _jobs(ok)["train"] == 1
+    bad = snakemake(workflow, "-n", "--config", "model={hidden_channels: wide}", check=False)
+    assert bad.returncode != 0
+    assert "model.hidden_channels: 'wide' has type str, expected integer" in bad.stdout + bad.stderr
+    flat = snakemake(workflow, "-n", "--config", "model=48", check=False)
+    assert flat.returncode != 0
+    assert "--config 'model={key: value}'" in flat.stdout + flat.stderr
 
 
 def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> None:
@@ -282,3 +330,149 @@ def test_ljspeech_preset_downloads_extracts_and_splits_from_a_local_server(
     rows = read_manifest(workflow / target)
     assert len(rows) == 8 and all(r.id.startswith("LJ001-") for r in rows)
     assert (workflow / "resources/ljspeech/logs/download.log").is_file()
+
+
+def _readme_command(prefix: str) -> list[str]:
+    """The README's command line that starts with ``prefix``, split as a shell would."""
+    import shlex
+
+    for line in (REPO / "README.md").read_text().splitlines():
+        if line.strip().startswith(prefix):
+            return shlex.split(line.strip())
+    raise AssertionError(f"README.md has no command starting with {prefix!r}")
+
+
+FOLDER_COMMAND = "snakemake --cores all --configfile config/ljspeech.yaml config/folder.yaml"
+
+
+def _run_readme_folder_command(
+    workflow: Path, folder: Path, *extra: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    command = _readme_command(FOLDER_COMMAND)
+    command = [c.replace("/data/myvoice", str(folder)) for c in command]
+    args = [sys.executable, "-m", "snakemake", *extra, *command[1:]]
+    proc = subprocess.run(
+        args,
+        cwd=workflow,
+        env={**os.environ, "PYTHONPATH": str(workflow)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.mark.slow
+def test_the_readme_own_voice_command_on_a_50_clip_folder(workflow: Path, tmp_path: Path) -> None:
+    """The README's command, as written, on a 50-clip folder at 16 kHz (resampled); then a
+    changed, an added and a removed wav each rerun the corpus stage and what follows."""
+    import soundfile as sf
+
+    from glowtts.config import AudioConfig, DemoConfig
+    from glowtts.data.demo import generate_demo_corpus
+
+    folder = tmp_path / "myvoice"
+    generate_demo_corpus(folder, DemoConfig(n_clips=50), AudioConfig(sample_rate=16000), seed=7)
+    store = "results/myvoice/features/store"
+    _run_readme_folder_command(workflow, folder, store)
+    lists = {s: read_manifest(workflow / f"results/myvoice/filelists/{s}.tsv") for s in SPLIT_NAMES}
+    assert [len(lists[s]) for s in SPLIT_NAMES] == [47, 1, 2]  # train = the rest
+    report = json.loads((workflow / "results/myvoice/corpus/report.json").read_text())
+    assert report["kept"] == 50 and report["resampled"] == 50
+    shards = sorted(p.name for p in (workflow / "results/myvoice/features/shards").iterdir())
+    assert shards == ["1-of-1.npz"]  # 50 clips: one feature job
+    # The whole DAG would train the base model: only its plan is checked here.
+    plan = _jobs(_run_readme_folder_command(workflow, folder, "-n", "--quiet", "rules"))
+    assert plan.get("train") == 1 and "corpus" not in plan, plan
+
+    unchanged = _run_readme_folder_command(workflow, folder, store, "-n")
+    assert "Nothing to be done" in unchanged.stdout + unchanged.stderr
+
+    wav = folder / "wavs" / f"{lists['train'][0].id}.wav"
+    data, rate = sf.read(wav)
+    time.sleep(0.01)
+    sf.write(wav, data[: len(data) // 2], rate)  # a trimmed clip: new contents, same name
+    plan = _jobs(_run_readme_folder_command(workflow, folder, store, "-n", "--quiet", "rules"))
+    assert plan == {"corpus": 1, "split": 1, "features_shard": 1, "features": 1}, plan
+    _run_readme_folder_command(workflow, folder, store)
+
+    wav.unlink()  # removed (and its row): the corpus is read again
+    meta = folder / "metadata.csv"
+    meta.write_text(
+        "".join(
+            r
+            for r in meta.read_text().splitlines(keepends=True)
+            if not r.startswith(wav.stem + "|")
+        )
+    )
+    plan = _jobs(_run_readme_folder_command(workflow, folder, store, "-n", "--quiet", "rules"))
+    assert plan.get("corpus") == 1, plan
+
+
+@pytest.mark.slow
+def test_the_readme_own_voice_command_plans_lj_speech_scale(workflow: Path, tmp_path: Path) -> None:
+    """13,100 rows: 16 feature shards planned (the dry run reads only metadata.csv)."""
+    folder = tmp_path / "big"
+    (folder / "wavs").mkdir(parents=True)
+    (folder / "metadata.csv").write_text(
+        "".join(f"LJ{i:06d}|Some text {i}.|Some text {i}.\n" for i in range(13_100))
+    )
+    jobs = _jobs(_run_readme_folder_command(workflow, folder, "-n", "--quiet", "rules"))
+    assert jobs["features_shard"] == 16 and jobs["corpus"] == 1 and jobs["train"] == 1
+
+
+@pytest.mark.slow
+def test_the_whole_dag_trains_resumes_after_a_kill_and_ignores_shard_edits(
+    workflow: Path, tmp_path: Path
+) -> None:
+    snakemake(workflow, "--configfile", TEST_CONFIG)
+    train_dir = workflow / "results/test/train"
+    assert (train_dir / "glowtts.pt").is_file()
+    assert list((train_dir / "tensorboard").glob("events.out.tfevents.*"))
+    log = (workflow / "results/test/logs/train.log").read_text()
+    assert "step=4" in log and "validation step=4" in log
+
+    # Other feature shards give the same features: training is not rerun.
+    (workflow / "shards.yaml").write_text("features: {shards: 3}\n")
+    plan = _jobs(
+        snakemake(workflow, "-n", "--quiet", "rules", "--configfile", TEST_CONFIG, "shards.yaml")
+    )
+    assert "train" not in plan and plan["features_shard"] == 3, plan
+
+    # A longer run, killed after its first checkpoint, resumes from it.
+    (workflow / "long.yaml").write_text(
+        "train: {steps: 400, checkpoint_every: 5, validate_every: 1000, log_every: 50}\n"
+    )
+    args = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--cores",
+        "2",
+        "--configfile",
+        TEST_CONFIG,
+        "long.yaml",
+    ]
+    proc = subprocess.Popen(
+        args, cwd=workflow, env={**os.environ, "PYTHONPATH": str(workflow)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    ckpts = train_dir / "checkpoints"
+    while not list(ckpts.glob("step-0000001[0-9].pt")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (train_dir / "glowtts.pt").exists() or proc.returncode != 0
+    (workflow / "long.yaml").write_text(
+        "train: {steps: 20, checkpoint_every: 5, validate_every: 1000, log_every: 50}\n"
+    )
+    rerun = snakemake(workflow, "--configfile", TEST_CONFIG, "long.yaml", check=False)
+    if rerun.returncode != 0:  # the killed run's lock: the README says --unlock
+        assert "--unlock" in rerun.stdout + rerun.stderr, rerun.stdout + rerun.stderr
+        snakemake(workflow, "--unlock", "--configfile", TEST_CONFIG, "long.yaml")
+        snakemake(workflow, "--configfile", TEST_CONFIG, "long.yaml")
+    log = (workflow / "results/test/logs/train.log").read_text()
+    assert re.search(r"resumed from .*step-000000[1-9][0-9]\.pt", log), log

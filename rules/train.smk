@@ -1,0 +1,55 @@
+# Training: torchrun launches 1..N processes per node on 1..N nodes; one code path (glowtts.train).
+#
+# The store and the MAS kernel are ancient() inputs: rebuilding them with other shards or
+# flags gives the same features, so it must not retrain. What decides the features is in
+# params instead (seed, audio, text, features.dtype, on_rate_mismatch), and the filelists are
+# ordinary inputs: a changed corpus or split reruns the split, and so training.
+
+TRAIN_VIEW = view(
+    "seed",
+    "model",
+    "train",
+    "audio",
+    "text",
+    "features.dtype",
+    "dataset.on_rate_mismatch",
+)
+
+
+rule train:
+    input:
+        train=f"{OUT}/filelists/train.tsv",
+        val=f"{OUT}/filelists/val.tsv",
+        store=ancient(f"{OUT}/features/store"),
+        mas=ancient(MAS_STAMP),
+    output:
+        checkpoint=f"{OUT}/train/glowtts.pt",
+    params:
+        config=TRAIN_VIEW,
+        config_json=json.dumps(TRAIN_VIEW, sort_keys=True),
+        folder=lambda wildcards, output: os.path.dirname(output.checkpoint),
+    log:
+        f"{LOGS}/train.log",
+    benchmark:
+        f"{BENCH}/train.tsv"
+    conda:
+        ENV
+    threads: 64  # capped by --cores (or the cluster's cpus_per_task)
+    resources:
+        nodes=1,  # > 1: one task per node (mpi="srun"), c10d rendezvous on the first node
+        nproc_per_node=1,  # processes per node: the GPUs per node, or 1 on a CPU
+        mpi="",  # "srun" on SLURM (profiles/slurm)
+    shell:
+        """
+        if [ {resources.nodes} -gt 1 ]; then
+            head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
+            launch="--nnodes {resources.nodes} --rdzv_backend c10d --rdzv_endpoint $head:29500 --rdzv_id ${{SLURM_JOB_ID}}"
+        else
+            launch="--standalone --nnodes 1"
+        fi
+        export OMP_NUM_THREADS=$(( {threads} / {resources.nproc_per_node} > 0 ? {threads} / {resources.nproc_per_node} : 1 ))
+        {resources.mpi} torchrun $launch --nproc_per_node {resources.nproc_per_node} \
+            -m glowtts.train --params-json {params.config_json:q} \
+            --store {input.store:q} --train-list {input.train:q} --val-list {input.val:q} \
+            --folder {params.folder:q} --output {output.checkpoint:q} > {log:q} 2>&1
+        """
