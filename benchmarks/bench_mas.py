@@ -234,7 +234,7 @@ def markdown(results: dict[str, Any]) -> str:
         "| MAS, tensor in -> tensor out | B = 32 LJSpeech-like, ms | B = 32 vs reference "
         "| B = 1, 360 x 870, ms |",
         "|---|---|---|---|",
-        f"| reference glow-tts (REFERENCE.md, 2 cores) | {REFERENCE_MS['B32']:.0f} | 1x "
+        f"| reference glow-tts (its monotonic_align, measured on 2 cores) | {REFERENCE_MS['B32']:.0f} | 1x "
         "| 0.4-0.6 |",
     ]
     for key, label in _LABELS.items():

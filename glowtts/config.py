@@ -3,7 +3,7 @@
 The JSON schema (``config/schema.yaml``, shipped inside the package as ``glowtts/schema.yaml``)
 is the single description of what a config may contain; the dataclasses below mirror it
 field for field (a test keeps the two in step) and carry the same defaults, which are the
-paper's setup (REFERENCE.md). ``load()`` merges YAML files the way Snakemake merges
+paper's setup (Kim et al. 2020; the reference's configs/base.json). ``load()`` merges YAML files the way Snakemake merges
 ``configfile:`` and ``--configfile`` (later files override earlier ones, recursively),
 validates the result, and builds a :class:`Config`.
 """
@@ -123,7 +123,7 @@ class SplitConfig:
 
 @dataclass(frozen=True)
 class AudioConfig:
-    """Waveform and log-mel parameters (REFERENCE.md, "Mel features")."""
+    """Waveform and log-mel parameters (the reference's mel_processing: STFT, Slaney mel, log)."""
 
     sample_rate: int = 22050
     n_fft: int = 1024

@@ -13,13 +13,14 @@ import argparse
 import hashlib
 import json
 import logging
-import os
 import shutil
 import sys
 import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from glowtts.atomic import atomic_path, write_text
 
 __all__ = [
     "DEFAULT_STAMP",
@@ -109,10 +110,7 @@ def _probe_openmp(
 
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def build(
@@ -180,9 +178,8 @@ def build(
         cmd.run()
         built = Path(cmd.get_ext_fullpath(EXTENSION_NAME))
         target = Path(out_dir or PACKAGE_DIR).resolve() / built.name
-        staged = target.with_name(target.name + f".tmp{os.getpid()}")
-        shutil.copyfile(built, staged)
-        os.replace(staged, target)
+        with atomic_path(target) as staged:
+            shutil.copyfile(built, staged)
 
     result.update(
         extension=str(target),

@@ -236,7 +236,7 @@ class GlowTTS(nn.Module):
 
     @torch.no_grad()
     def data_dependent_init(self, y: torch.Tensor, y_lengths: torch.Tensor) -> None:
-        """Initialise every decoder ActNorm from one batch (REFERENCE.md "Data-dependent init").
+        """Initialise every decoder ActNorm from one batch (the reference's models.py ``ddi``; Kingma & Dhariwal 2018).
 
         Call once before training (the reference uses one batch of 32). Only the decoder
         sees the mel frames, so text is not needed. Runs in the model's current mode.

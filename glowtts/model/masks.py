@@ -7,7 +7,7 @@ from torch import nn
 
 __all__ = ["LAYER_NORM_EPS", "ChannelLayerNorm", "sequence_mask"]
 
-LAYER_NORM_EPS = 1e-4  # the reference's LayerNorm epsilon (REFERENCE.md "Architecture")
+LAYER_NORM_EPS = 1e-4  # the reference's LayerNorm epsilon (the reference's modules.py LayerNorm)
 
 
 def sequence_mask(lengths: torch.Tensor, max_length: int | None = None) -> torch.Tensor:

@@ -118,7 +118,7 @@ def test_base_size_names_shapes_and_part_counts(n_vocab: int, total: int) -> Non
     hp = {**BASE_JSON_MODEL, "n_split": 4}
     expected = reference_shapes(hp, n_vocab, 80)
     assert {k: tuple(v.shape) for k, v in ref_sd.items()} == expected
-    # REFERENCE.md per-part counts
+    # the reference's per-part parameter counts (configs/base.json)
     assert _numel(expected, lambda k: k == "encoder.emb.weight") == 28_416 + (n_vocab - 148) * 192
     assert _numel(expected, lambda k: k.startswith("encoder.pre.")) == 591_744
     assert _numel(expected, lambda k: k.startswith("encoder.encoder.")) == 6_218_496
