@@ -212,7 +212,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
     max_nonfinite_steps: int = 20
-    ddi_batches: int = 1  # batches (per process) that the data-dependent ActNorm init sees
+    ddi_batches: int = 1  # rank 0 batches the data-dependent ActNorm init sees (then broadcast)
 
 
 @dataclass(frozen=True)
