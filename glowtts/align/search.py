@@ -10,7 +10,12 @@ from glowtts.align.torch_impl import maximum_path_torch
 __all__ = ["maximum_path"]
 
 
-def maximum_path(log_p: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+def maximum_path(
+    log_p: torch.Tensor,
+    x_mask: torch.Tensor,
+    y_mask: torch.Tensor,
+    num_threads: int | None = None,
+) -> torch.Tensor:
     """Most likely monotonic alignment of mel frames to text tokens (no autograd).
 
     Q[x, y] = log_p[y, x] + max(Q[x, y-1], Q[x-1, y-1]) inside the band
@@ -22,6 +27,7 @@ def maximum_path(log_p: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor
         log_p: [B, T_y, T_x] float32/float64 scores, frames outer and tokens inner.
         x_mask: [B, 1, T_x] float text mask (1.0 = valid; lengths are its sums).
         y_mask: [B, 1, T_y] float mel mask.
+        num_threads: OpenMP threads of the CPU kernel (default: torch's intra-op threads).
 
     Returns:
         [B, T_y] int64 on log_p's device: the token index of every frame, 0 for frames past
@@ -34,5 +40,5 @@ def maximum_path(log_p: torch.Tensor, x_mask: torch.Tensor, y_mask: torch.Tensor
             or ``python -m monotonic_align.build``).
     """
     if log_p.device.type == "cpu":
-        return maximum_path_cython(log_p, x_mask, y_mask)
+        return maximum_path_cython(log_p, x_mask, y_mask, num_threads)
     return maximum_path_torch(log_p, x_mask, y_mask)

@@ -108,6 +108,9 @@ class GlowTTS(nn.Module):
         self.n_vocab = n_vocab
         self.n_mels = n_mels
         self.n_sqz = cfg.n_sqz
+        # OpenMP threads of the CPU MAS kernel (None: torch's). Training beside DataLoader
+        # workers sets 1: on oversubscribed cores 2 threads ran 8x slower than one.
+        self.mas_threads: int | None = None
         self.text_encoder = TextEncoder(
             n_vocab=n_vocab,
             out_channels=n_mels,
@@ -211,7 +214,7 @@ class GlowTTS(nn.Module):
                     dim=1, keepdim=True
                 )  # [B, 1, T_x]
             log_p += per_token
-            indices = align.maximum_path(log_p, x_mask, y_mask)  # [B, T_y]
+            indices = align.maximum_path(log_p, x_mask, y_mask, self.mas_threads)  # [B, T_y]
             durations = align.durations_from_indices(indices, y_mask, x.size(1))  # [B, 1, T_x]
             logw_target = torch.log(DURATION_EPS + durations) * x_mask
 

@@ -184,6 +184,8 @@ class _Trainer:
         )
 
         self.raw = GlowTTS(cfg.model, self.n_vocab, cfg.audio.n_mels).to(self.device)
+        if self.tc.num_workers > 0:  # never slower than one thread beside busy workers
+            self.raw.mas_threads = 1
         self.optimizer = torch.optim.Adam(
             self.raw.parameters(), lr=self.tc.learning_rate, betas=self.tc.betas, eps=self.tc.eps
         )
