@@ -5,7 +5,10 @@ A checkpoint is a ``torch.save`` of a plain dict that ``torch.load(weights_only=
     format            "glowtts-checkpoint"
     version           CHECKPOINT_VERSION (a reader refuses newer versions)
     package_version   glowtts.__version__ of the writer
-    config            the whole resolved run config (glowtts.config.to_dict): model, audio, text, ...
+    config            the run config (glowtts.config.to_dict): model, audio, text, train, ...
+    known             the config fields the writer was given (dotted paths), or None for all;
+                      the others (for a training checkpoint: dataset, split, feature shards)
+                      hold defaults, not the run's values
     n_vocab, n_mels   the model's input and output sizes
     model             the GlowTTS state_dict (training form: weight norm present)
     pronunciations    {"name", "sha256"} of the pronouncing dictionary, or None (letters only)
@@ -57,6 +60,7 @@ _KEYS = frozenset(
         "pronunciations",
         "source",
         "train",
+        "known",
     }
 )
 
@@ -77,6 +81,7 @@ class Checkpoint:
     source: dict[str, str] | None = None
     train: dict[str, Any] | None = None
     package_version: str = ""
+    known: list[str] | None = None  # config fields the writer knew; None: all
 
 
 def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
@@ -97,6 +102,7 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
         "pronunciations": ckpt.pronunciations,
         "source": ckpt.source,
         "train": ckpt.train,
+        "known": ckpt.known,
     }
     with atomic_path(path) as tmp:
         torch.save(data, tmp)
@@ -121,9 +127,11 @@ def load_checkpoint(path: str | Path, map_location: str | None = "cpu") -> Check
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
-            f"{path}: not a readable checkpoint ({str(exc).splitlines()[0]}); a file cut short "
-            "by a crash is never one of ours (we write to a temporary name), so check the path"
+            f"{path}: not a readable checkpoint ({reason}): damaged, cut short, or not a "
+            "torch file; we write checkpoints to a temporary name first, so check the disk and "
+            "the path"
         ) from None
     if not isinstance(data, Mapping) or data.get("format") != CHECKPOINT_FORMAT:
         found = data.get("format") if isinstance(data, Mapping) else type(data).__name__
@@ -160,6 +168,7 @@ def load_checkpoint(path: str | Path, map_location: str | None = "cpu") -> Check
         source=data["source"],
         train=data["train"],
         package_version=str(data["package_version"]),
+        known=data["known"],
     )
 
 

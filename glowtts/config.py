@@ -35,6 +35,7 @@ __all__ = [
     "TrainConfig",
     "from_dict",
     "from_params",
+    "known_fields",
     "load",
     "merge",
     "params_view",
@@ -554,3 +555,24 @@ def with_defaults(cfg: Any) -> Any:
         elif dataclasses.is_dataclass(value):
             changes[f.name] = with_defaults(value)
     return dataclasses.replace(cfg, **changes)
+
+
+def known_fields(cfg: Any, prefix: str = "") -> list[str] | None:
+    """The dotted paths of the values a rule's params carried (see :func:`from_params`), or
+    None when ``cfg`` is a whole config (every value known)."""
+    known: list[str] = []
+    missing = False
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if isinstance(value, _NotInParams):
+            missing = True
+        elif dataclasses.is_dataclass(value):
+            inner = known_fields(value, f"{prefix}{f.name}.")
+            if inner is None:
+                known.append(f"{prefix}{f.name}")
+            else:
+                known.extend(inner)
+                missing = True
+        else:
+            known.append(f"{prefix}{f.name}")
+    return known if missing else None

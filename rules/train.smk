@@ -36,14 +36,20 @@ rule train:
         ENV
     threads: 64  # capped by --cores (or the cluster's cpus_per_task)
     resources:
-        nodes=1,  # > 1: one task per node (mpi="srun"), c10d rendezvous on the first node
+        nodes=1,  # > 1: tasks=nodes and mpi="srun" (one torchrun per node), c10d rendezvous
         nproc_per_node=1,  # processes per node: the GPUs per node, or 1 on a CPU
         mpi="",  # "srun" on SLURM (profiles/slurm)
     shell:
         """
         if [ {resources.nodes} -gt 1 ]; then
-            head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)
-            launch="--nnodes {resources.nodes} --rdzv_backend c10d --rdzv_endpoint $head:29500 --rdzv_id ${{SLURM_JOB_ID}}"
+            if [ -z "{resources.mpi}" ]; then
+                echo "train: nodes={resources.nodes} needs resources mpi=srun and tasks={resources.nodes} (one torchrun per node); see profiles/slurm/config.yaml" >&2
+                exit 1
+            fi
+            head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1 || true)
+            port=$(( 29500 + ${{SLURM_JOB_ID:-0}} % 1000 ))  # two jobs on one head node differ
+            launch="--nnodes {resources.nodes} --rdzv_backend c10d --rdzv_endpoint $head:$port --rdzv_id ${{SLURM_JOB_ID}}"
+            export SRUN_CPUS_PER_TASK={threads}  # srun does not inherit sbatch's --cpus-per-task
         else
             launch="--standalone --nnodes 1"
         fi
@@ -51,5 +57,10 @@ rule train:
         {resources.mpi} torchrun $launch --nproc_per_node {resources.nproc_per_node} \
             -m glowtts.train --params-json {params.config_json:q} \
             --store {input.store:q} --train-list {input.train:q} --val-list {input.val:q} \
-            --folder {params.folder:q} --output {output.checkpoint:q} > {log:q} 2>&1
+            --folder {params.folder:q} --output {output.checkpoint:q} > {log:q} 2>&1 || {{
+            status=$?
+            # torchrun ends the log with its own traceback: repeat the first error last
+            grep -m 1 " ERROR " {log:q} >> {log:q} || true
+            exit $status
+        }}
         """

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -79,6 +81,21 @@ class InferenceOutput:
     x_m: torch.Tensor
     x_logs: torch.Tensor
     x_mask: torch.Tensor
+
+
+@contextlib.contextmanager
+def _exact_fp32(device: torch.device) -> Iterator[None]:
+    """float32 matmuls without TF32 on CUDA (TF32's 10-bit mantissa can flip near-tied MAS
+    paths); training turns TF32 on for everything else."""
+    if device.type != "cuda":
+        yield
+        return
+    before = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = before
 
 
 def _expand(x: torch.Tensor, indices: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
@@ -196,7 +213,7 @@ class GlowTTS(nn.Module):
 
         # log N(z_t; x_m_i, exp(x_logs_i)) summed over channels, laid out [B, T_y, T_x], in
         # float32 or wider even under autocast (MAS compares sums of thousands of terms)
-        with torch.no_grad(), torch.autocast(z.device.type, enabled=False):
+        with torch.no_grad(), torch.autocast(z.device.type, enabled=False), _exact_fp32(z.device):
             wide = torch.promote_types(z.dtype, torch.float32)
             zt = z.to(wide).transpose(1, 2)  # [B, T_y, C]
             mu = x_m.to(wide)

@@ -4,7 +4,7 @@ The workflow's train rule runs (see rules/train.smk)::
 
     torchrun --nproc_per_node N -m glowtts.train --params-json '{...}' --store STORE \\
         --train-list train.tsv --val-list val.tsv --folder results/RUN/train \\
-        --output results/RUN/train/glowtts.pt --log results/RUN/logs/train.log
+        --output results/RUN/train/glowtts.pt
 
 By hand, give the run's config files instead of ``--params-json``::
 

@@ -33,7 +33,7 @@ from glowtts.checkpoint import (
     model_config_differences,
     save_checkpoint,
 )
-from glowtts.config import Config, to_dict, with_defaults
+from glowtts.config import Config, known_fields, to_dict, with_defaults
 from glowtts.data.dataset import Batch, TTSDataset, collate
 from glowtts.data.sampler import BucketBatchSampler
 from glowtts.data.store import FeatureStore
@@ -47,7 +47,9 @@ from glowtts.train.state import (
     capture_rng,
     checkpoint_path,
     latest_checkpoint,
+    list_checkpoints,
     prune_checkpoints,
+    remove_stale_temporaries,
     restore_rng,
 )
 
@@ -112,7 +114,7 @@ def forward_backward(
     *,
     autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
     scaler: torch.amp.GradScaler | None = None,
-) -> tuple[float, float, float]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Forward (under ``autocast``), float32 losses over the global batch, backward.
 
     The losses' denominators are the mel values and tokens summed over every process, and
@@ -120,8 +122,8 @@ def forward_backward(
     are those of one process on the whole global batch.
 
     Returns:
-        (mle, duration, mel values) of the global batch; a host sync, as the caller must
-        decide whether to step.
+        0-dim tensors on the batch's device (no host sync): the MLE and duration losses of
+        the global batch, and its number of mel values.
     """
     raw = getattr(model, "_orig_mod", model)  # under torch.compile
     raw = raw.module if isinstance(raw, torch.nn.parallel.DistributedDataParallel) else raw
@@ -137,8 +139,8 @@ def forward_backward(
     loss = losses.total * env.world_size  # DDP divides the summed gradients by world_size
     (scaler.scale(loss) if scaler is not None else loss).backward()
     local = torch.stack([losses.mle.detach() - HALF_LOG_2PI, losses.duration.detach()])
-    mle_part, dur = all_reduce_sum(local, env).tolist()
-    return mle_part + HALF_LOG_2PI, dur, float(counts[0])
+    total = all_reduce_sum(local, env)  # [2]
+    return total[0] + HALF_LOG_2PI, total[1], counts[0]
 
 
 def clip_by_value(parameters: Iterable[torch.nn.Parameter], clip: float) -> torch.Tensor:
@@ -199,24 +201,14 @@ class _Trainer:
     # ------------------------------------------------------------------ start or resume
 
     def _resume_or_initialise(self) -> None:
-        latest = latest_checkpoint(self.ckpt_dir)
+        latest = self._latest_readable_checkpoint()
         if latest is None:
             self._data_dependent_init()
             return
-        ckpt = load_checkpoint(latest, map_location=str(self.device))
-        diffs = model_config_differences(ckpt.config.model, self.cfg.model)
-        if diffs or ckpt.train is None:
-            raise CheckpointError(
-                f"{latest}: cannot resume, it was trained with another model config "
-                f"({'; '.join(diffs) or 'no training state'}); move {self.ckpt_dir} away or "
-                "choose another run name to start afresh"
-            )
+        path, ckpt = latest
+        self._check_resumable(path, ckpt)
         state = ckpt.train
-        if len(state["rng"]) != self.env.world_size:
-            raise CheckpointError(
-                f"{latest}: written by {len(state['rng'])} process(es), resumed by "
-                f"{self.env.world_size}; resume with the same number of processes"
-            )
+        assert state is not None, "checked by _check_resumable"
         changed = [
             f"train.{k}: {v!r} -> {getattr(self.tc, k)!r}"
             for k, v in state["train_config"].items()
@@ -224,14 +216,91 @@ class _Trainer:
         ]
         if changed:
             log.warning("resuming with other train settings: %s", "; ".join(changed))
-        self.raw.load_state_dict(ckpt.model, strict=True)
-        self.optimizer.load_state_dict(state["optimizer"])
+        self.raw.load_state_dict(ckpt.model, strict=True)  # copied to the model's device
+        self.optimizer.load_state_dict(state["optimizer"])  # moved to the parameters' device
         self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+        self._apply_current_optimizer_settings()
+        if state["scaler"] and self.scaler.is_enabled():  # an fp32 run saved an empty state
+            self.scaler.load_state_dict(state["scaler"])
         self.sampler.load_state_dict(state["sampler"])
         self.progress = _Progress(**state["progress"])
         restore_rng(state["rng"][self.env.rank], self.device)
-        log.info("resumed from %s at step %d", latest, self.progress.step)
+        if self.progress.step > self.tc.steps:
+            log.warning(
+                "the newest checkpoint is at step %d, past train.steps=%d: it is the output",
+                self.progress.step,
+                self.tc.steps,
+            )
+        log.info("resumed from %s at step %d", path, self.progress.step)
+
+    def _latest_readable_checkpoint(self) -> tuple[Path, Checkpoint] | None:
+        """Rank 0 picks the newest checkpoint that loads (a damaged one is skipped with a
+        warning) and tells every rank, so all resume from the same step."""
+        choice: list[str | None] = [None]
+        if self.env.is_main:
+            remove_stale_temporaries(self.ckpt_dir)
+            for _, path in reversed(list_checkpoints(self.ckpt_dir)):
+                try:
+                    load_checkpoint(path)
+                except CheckpointError as exc:
+                    log.warning("skipping an unreadable checkpoint: %s", exc)
+                    continue
+                choice = [str(path)]
+                break
+        if self.env.distributed:
+            dist.broadcast_object_list(choice, src=0)
+        if choice[0] is None:
+            return None
+        path = Path(choice[0])
+        # on the CPU: the RNG states must stay CPU tensors; weights and the optimizer's
+        # state are copied to their parameters' device when loaded
+        return path, load_checkpoint(path, map_location="cpu")
+
+    def _check_resumable(self, path: Path, ckpt: Checkpoint) -> None:
+        """Refuse a checkpoint trained on other features, text or model, naming each field."""
+        cfg, stored = self.cfg, ckpt.config
+        diffs = model_config_differences(stored.model, cfg.model)
+        for section in ("audio", "text"):
+            a, b = to_dict(getattr(stored, section)), to_dict(getattr(cfg, section))
+            diffs += [
+                f"{section}.{k}: checkpoint {a[k]!r}, config {b[k]!r}" for k in a if a[k] != b[k]
+            ]
+        if stored.features.dtype != cfg.features.dtype:
+            diffs.append(
+                f"features.dtype: checkpoint {stored.features.dtype!r}, config {cfg.features.dtype!r}"
+            )
+        pairs: tuple[tuple[str, object, object], ...] = (
+            ("n_vocab", ckpt.n_vocab, self.n_vocab),
+            ("n_mels", ckpt.n_mels, cfg.audio.n_mels),
+            ("pronunciations", ckpt.pronunciations, self.pronunciations),
+        )
+        for name, stored_value, current in pairs:
+            if stored_value != current:
+                diffs.append(f"{name}: checkpoint {stored_value!r}, features {current!r}")
+        if diffs or ckpt.train is None:
+            raise CheckpointError(
+                f"{path}: cannot resume: it was trained with other settings "
+                f"({'; '.join(diffs) or 'it holds no training state'}); move {self.ckpt_dir} "
+                "away (or choose another run name) to train afresh"
+            )
+        if len(ckpt.train["rng"]) != self.env.world_size:
+            raise CheckpointError(
+                f"{path}: written by {len(ckpt.train['rng'])} process(es), resumed by "
+                f"{self.env.world_size}; resume with the same number of processes, or move "
+                f"{self.ckpt_dir} away to train afresh"
+            )
+
+    def _apply_current_optimizer_settings(self) -> None:
+        """The config's learning-rate scale, betas and eps win over the checkpoint's (so a
+        rerun with a lower train.learning_rate really lowers it); the schedule continues."""
+        tc = self.tc
+        self.scheduler.base_lrs = [tc.learning_rate for _ in self.optimizer.param_groups]
+        factor = self.scheduler.lr_lambdas[0]
+        for group in self.optimizer.param_groups:
+            group["initial_lr"] = tc.learning_rate
+            group["betas"] = tc.betas
+            group["eps"] = tc.eps
+            group["lr"] = tc.learning_rate * factor(self.scheduler.last_epoch)
 
     def _data_dependent_init(self) -> None:
         """ActNorm statistics from rank 0's first ``ddi_batches`` batches (DDP broadcasts)."""
@@ -319,31 +388,37 @@ class _Trainer:
         p, tc = self.progress, self.tc
         batch = batch.to(self.device, non_blocking=True)
         self.optimizer.zero_grad(set_to_none=True)
-        mle, dur, n_values = forward_backward(
+        mle_t, dur_t, n_values_t = forward_backward(
             model, batch, self.env, autocast=self._autocast, scaler=self.scaler
         )
         self.scaler.unscale_(self.optimizer)
-        norm = float(clip_by_value(self.raw.parameters(), tc.grad_clip_value))
+        norm_t = clip_by_value(self.raw.parameters(), tc.grad_clip_value)
+        # the one host sync of a step: whether to apply it (the same answer on every rank,
+        # as losses and gradients are already summed over all of them)
+        values = torch.stack([mle_t, dur_t, norm_t.float(), n_values_t]).tolist()
+        mle, dur, norm, n_values = values
         if not (math.isfinite(mle) and math.isfinite(dur) and math.isfinite(norm)):
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.update()
             p.skipped += 1
             p.streak += 1
-            log.warning(
-                "step %d: non-finite loss or gradient (mle=%s duration=%s grad_norm=%s); "
-                "skipped (%d in a row)",
-                p.step + 1,
-                mle,
-                dur,
-                norm,
-                p.streak,
-            )
+            if self.env.is_main:  # the same on every rank: say it once
+                log.warning(
+                    "step %d: non-finite loss or gradient (mle=%s duration=%s grad_norm=%s); "
+                    "skipped (%d in a row)",
+                    p.step + 1,
+                    mle,
+                    dur,
+                    norm,
+                    p.streak,
+                )
             if p.streak >= tc.max_nonfinite_steps:
                 raise NonFiniteLossError(
                     f"training stopped at step {p.step + 1}: {p.streak} steps in a row had a "
                     f"non-finite loss or gradient (train.max_nonfinite_steps). Last finite "
                     f"steps: {'; '.join(self.last_losses) or 'none'}. Lower "
-                    "train.learning_rate, use precision fp32, or check the data"
+                    "train.learning_rate (a rerun resumes from the last checkpoint with it), use "
+                    "precision fp32, or check the data"
                 )
             return None
         lr = self.optimizer.param_groups[0]["lr"]
@@ -440,6 +515,7 @@ class _Trainer:
     def _checkpoint(self, train_state: dict[str, Any] | None) -> Checkpoint:
         return Checkpoint(
             config=with_defaults(self.cfg),
+            known=known_fields(self.cfg),
             n_vocab=self.n_vocab,
             n_mels=self.cfg.audio.n_mels,
             model={k: v.detach().cpu() for k, v in self.raw.state_dict().items()},

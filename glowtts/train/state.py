@@ -20,6 +20,7 @@ __all__ = [
     "latest_checkpoint",
     "list_checkpoints",
     "prune_checkpoints",
+    "remove_stale_temporaries",
     "restore_rng",
 ]
 
@@ -97,3 +98,13 @@ def prune_checkpoints(folder: Path, keep: int) -> list[Path]:
     for path in doomed:
         path.unlink(missing_ok=True)
     return doomed
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete half-written checkpoints a killed save left (``.step-*.pt.tmp-PID``)."""
+    if not folder.is_dir():
+        return []
+    stale = [p for p in folder.iterdir() if p.name.startswith(".step-") and ".tmp-" in p.name]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale

@@ -10,7 +10,7 @@ import pytest
 import torch
 from train_helpers import paths_in, tiny_config
 
-from glowtts.checkpoint import build_model, load_checkpoint
+from glowtts.checkpoint import CheckpointError, build_model, load_checkpoint
 from glowtts.data.dataset import collate
 from glowtts.data.store import MELS_FILE, FeatureStore
 from glowtts.model.losses import glowtts_losses
@@ -71,13 +71,61 @@ def test_a_killed_run_resumes_bit_identically(
     assert state is not None and state["progress"]["step"] == 6
 
 
-def test_resume_refuses_another_model_config(data_dir: Path, tmp_path: Path) -> None:
+def test_resume_refuses_other_model_or_feature_settings(data_dir: Path, tmp_path: Path) -> None:
     cfg = tiny_config(steps=2)
     train(cfg, paths_in(data_dir, tmp_path))
     wider = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, hidden_channels=48))
     wider = dataclasses.replace(wider, train=dataclasses.replace(cfg.train, steps=4))
-    with pytest.raises(Exception, match=r"model.hidden_channels: checkpoint 32, config 48"):
+    with pytest.raises(CheckpointError, match=r"model.hidden_channels: checkpoint 32, config 48"):
         train(wider, paths_in(data_dir, tmp_path))
+    # features rebuilt with other text settings (the workflow reruns training then): a store
+    # that says so is accepted, the checkpoint trained on the old features is not
+    import json
+    import shutil
+
+    store = tmp_path / "rebuilt"
+    shutil.copytree(data_dir / "store", store)
+    meta = json.loads((store / "store.json").read_text())
+    meta["text"]["cleaners"] = "basic_cleaners"
+    (store / "store.json").write_text(json.dumps(meta))
+    other = dataclasses.replace(cfg, text=dataclasses.replace(cfg.text, cleaners="basic_cleaners"))
+    other = dataclasses.replace(other, train=dataclasses.replace(cfg.train, steps=4))
+    paths = dataclasses.replace(paths_in(data_dir, tmp_path), store=store)
+    with pytest.raises(CheckpointError, match=r"text.cleaners: checkpoint 'english_cleaners'"):
+        train(other, paths)
+
+
+def test_a_resumed_run_takes_the_new_learning_rate_and_precision(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """After non-finite losses the advice is a lower learning rate: a rerun must use it."""
+    cfg = tiny_config(steps=2, checkpoint_every=2)
+    train(cfg, paths_in(data_dir, tmp_path))
+    lower = dataclasses.replace(
+        cfg, train=dataclasses.replace(cfg.train, steps=4, learning_rate=0.25, precision="bf16")
+    )
+    out = train(lower, paths_in(data_dir, tmp_path))
+    state = load_checkpoint(out).train
+    assert state is not None and state["progress"]["step"] == 4
+    group = state["optimizer"]["param_groups"][0]
+    assert group["initial_lr"] == 0.25
+    assert state["scheduler"]["base_lrs"] == [0.25]
+    expected = 0.25 * cfg.model.hidden_channels**-0.5 * min(5**-0.5, 5 * 50**-1.5)
+    assert group["lr"] == pytest.approx(expected)  # t = 5 after 4 steps, warm-up 50
+
+
+def test_an_unreadable_newest_checkpoint_falls_back_to_the_previous(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    cfg = tiny_config(steps=4, checkpoint_every=2)
+    train(cfg, paths_in(data_dir, tmp_path), stop_after=4)
+    newest = tmp_path / "checkpoints" / "step-00000004.pt"
+    newest.write_bytes(b"")  # a disk that lost it
+    (tmp_path / "checkpoints" / ".step-00000006.pt.tmp-123").write_bytes(b"half")
+    train(cfg, paths_in(data_dir, tmp_path))
+    assert not (tmp_path / "checkpoints" / ".step-00000006.pt.tmp-123").exists()
+    state = load_checkpoint(tmp_path / "glowtts.pt").train
+    assert state is not None and state["progress"]["step"] == 4
 
 
 def test_clipping_by_value_returns_the_norm_before_clipping() -> None:
@@ -148,5 +196,5 @@ def test_bf16_autocast_step_keeps_losses_in_float32(data_dir: Path) -> None:
         return torch.autocast("cpu", dtype=torch.bfloat16)
 
     mle, dur, _ = forward_backward(model, batch, CPU, autocast=bf16)
-    assert np.isfinite(mle) and np.isfinite(dur)
+    assert mle.dtype == torch.float32 and np.isfinite(float(mle)) and np.isfinite(float(dur))
     assert all(q.grad is not None and q.grad.dtype == torch.float32 for q in model.parameters())
