@@ -1,14 +1,15 @@
 """Benchmark the training loop on CPU: demo-size throughput, loop overhead, step phases.
 
-    python benchmarks/bench_train.py --out benchmarks/results/train.json [--quick] [--threads 1]
+    python benchmarks/bench_train.py --out benchmarks/results/train.json [--quick] [--threads 2]
 
 1. Throughput: a demo feature store (config/config.yaml, fewer clips) is built in a temp dir
    (demo corpus -> prepare_corpus -> prepare_split -> compute_shard -> gather_shards, as
-   tests/train/conftest.py does) and the real ``glowtts.train.train(cfg, paths)`` runs for
-   ``--steps`` steps (num_workers 0; validation and checkpoint only at the end). The benchmark
-   process monkeypatches ``_Trainer._step`` (and ``_validate``, ``_save_checkpoint``, ...) with
-   timing wrappers: each step's own ``step_time_s`` / ``frames_per_s`` metrics, the wall time
-   around the call, and the gap between steps (the DataLoader's collate and the logging).
+   tests/train/conftest.py does) and the real ``glowtts.train.train(cfg, paths)`` runs 40
+   steps (12 with --quick; num_workers 0; validation and checkpoint only at the end). The
+   benchmark process monkeypatches ``_Trainer._step`` (and ``_validate``,
+   ``_save_checkpoint``, ...) with timing wrappers: each step's own ``step_time_s`` /
+   ``frames_per_s`` metrics, the wall time around the call, and the gap between steps (the
+   DataLoader's collate and the logging).
 2. Overhead of the loop over the bare model step, at demo size (a real ``_Trainer`` on the
    store's batches) and at base size (config/ljspeech.yaml's model, B = 8 LJSpeech-like
    synthetic batch as in bench_model.py, a ``_Trainer`` assembled from the pieces its
@@ -283,7 +284,11 @@ def _bare_step(model: GlowTTS, opt: torch.optim.Optimizer, batch: Batch, clip: f
 
 
 def trainer_from_pieces(cfg: Config, model: GlowTTS) -> _Trainer:
-    """A ``_Trainer`` holding what ``_step`` reads, built as its constructor builds it."""
+    """A ``_Trainer`` holding what ``_step`` reads, built as its constructor builds it.
+
+    No feature store is needed. Should ``_step`` read another attribute, this fails with an
+    AttributeError: add it here as ``_Trainer.__init__`` sets it.
+    """
     t = _Trainer.__new__(_Trainer)
     env = DistEnv(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
     t.cfg, t.tc, t.env, t.device = cfg, cfg.train, env, env.device
@@ -327,13 +332,14 @@ def extra_work(trainer: _Trainer, batch: Batch, repeats: int) -> dict[str, float
     scaler = trainer.scaler
     sqz = trainer.raw.n_sqz
 
-    def counts() -> None:  # forward_backward's global counts and reported losses
+    norm = torch.ones(())
+
+    def counts() -> None:  # forward_backward's global counts, the reduce stubs, _step's sync
         frames = torch.div(batch.y_lengths, sqz, rounding_mode="floor") * sqz
         c = all_reduce_sum(torch.stack([frames.sum() * N_MELS, batch.x_lengths.sum()]).float(), env)
-        one = torch.ones((), requires_grad=False)
-        local = torch.stack([one - 0.9, one])
-        all_reduce_sum(local, env).tolist()
-        float(c[0])
+        local = torch.stack([norm - 0.9, norm])
+        total = all_reduce_sum(local, env)
+        torch.stack([total[0] + 0.9, total[1], norm.float(), c[0]]).tolist()
 
     def scaler_calls() -> None:  # disabled GradScaler: unscale_ and update are no-ops
         scaler.unscale_(trainer.optimizer)
@@ -347,7 +353,7 @@ def extra_work(trainer: _Trainer, batch: Batch, repeats: int) -> dict[str, float
         _ = {"loss/mle": mle, "lr": lr, "padding/mel": batch.frame_padding}
 
     pieces = {
-        "clip_by_value_s": _repeat(lambda: float(clip_by_value(params, clip)), repeats),
+        "clip_by_value_s": _repeat(lambda: clip_by_value(params, clip), repeats),
         "clip_grad_value_s": _repeat(
             lambda: torch.nn.utils.clip_grad_value_(params, clip), repeats
         ),
@@ -492,9 +498,12 @@ def phase_split(trainer: _Trainer, mas: MasTimer, steps: int) -> dict[str, Any]:
         t2 = time.perf_counter()
         mas_s = mas.take()
         losses.total.backward()
-        all_reduce_sum(torch.stack([losses.mle.detach(), losses.duration.detach()]), trainer.env)
+        total = all_reduce_sum(
+            torch.stack([losses.mle.detach(), losses.duration.detach()]), trainer.env
+        )
         t3 = time.perf_counter()
-        float(clip_by_value(model.parameters(), tc.grad_clip_value))
+        norm = clip_by_value(model.parameters(), tc.grad_clip_value)
+        torch.stack([total[0], total[1], norm.float(), counts[0]]).tolist()  # _step's sync
         opt.step()
         trainer.scheduler.step()
         t4 = time.perf_counter()
