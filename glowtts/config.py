@@ -207,6 +207,7 @@ class TrainConfig:
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compile: bool = False
+    mas_on_host: bool = False  # on a GPU: MAS by the host's OpenMP kernel, not the torch path
     num_workers: int = 2
     log_every: int = 50
     validate_every: int = 1000

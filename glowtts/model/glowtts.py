@@ -128,6 +128,9 @@ class GlowTTS(nn.Module):
         # OpenMP threads of the CPU MAS kernel (None: torch's). Training beside DataLoader
         # workers sets 1: on oversubscribed cores 2 threads ran 8x slower than one.
         self.mas_threads: int | None = None
+        # On a GPU: run MAS on the host's OpenMP kernel (train.mas_on_host) instead of the
+        # batched torch path.
+        self.mas_on_host = False
         self.text_encoder = TextEncoder(
             n_vocab=n_vocab,
             out_channels=n_mels,
@@ -231,7 +234,9 @@ class GlowTTS(nn.Module):
                     dim=1, keepdim=True
                 )  # [B, 1, T_x]
             log_p += per_token
-            indices = align.maximum_path(log_p, x_mask, y_mask, self.mas_threads)  # [B, T_y]
+            indices = align.maximum_path(
+                log_p, x_mask, y_mask, self.mas_threads, self.mas_on_host
+            )  # [B, T_y]
             durations = align.durations_from_indices(indices, y_mask, x.size(1))  # [B, 1, T_x]
             logw_target = torch.log(DURATION_EPS + durations) * x_mask
 

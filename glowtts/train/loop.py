@@ -186,8 +186,9 @@ class _Trainer:
         )
 
         self.raw = GlowTTS(cfg.model, self.n_vocab, cfg.audio.n_mels).to(self.device)
-        if self.tc.num_workers > 0:  # never slower than one thread beside busy workers
-            self.raw.mas_threads = 1
+        if self.tc.num_workers > 0 and self.device.type == "cpu":  # beside busy workers,
+            self.raw.mas_threads = 1  # never slower than one thread
+        self.raw.mas_on_host = self.tc.mas_on_host
         self.optimizer = torch.optim.Adam(
             self.raw.parameters(), lr=self.tc.learning_rate, betas=self.tc.betas, eps=self.tc.eps
         )

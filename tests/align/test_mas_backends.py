@@ -144,11 +144,23 @@ def test_reference_fixture_alignment(mas_core, shared_fixtures):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_matches_cpu(mas_core):
+@pytest.mark.parametrize("on_host", [False, True])
+def test_cuda_matches_cpu(mas_core, on_host):
     log_p, x_mask, y_mask = _batch(5, seed=7, dtype=torch.float32)
-    got = maximum_path(log_p.cuda(), x_mask.cuda(), y_mask.cuda())
+    got = maximum_path(log_p.cuda(), x_mask.cuda(), y_mask.cuda(), on_host=on_host)
     assert got.device.type == "cuda"
     assert torch.equal(got.cpu(), maximum_path_cython(log_p, x_mask, y_mask))
+
+
+def test_the_host_path_copies_and_gives_the_kernels_answer(mas_core):
+    """maximum_path_on_host (what a GPU run with train.mas_on_host uses), from CPU tensors:
+    the same indices as the kernel, in a new tensor on the scores' device."""
+    from glowtts.align.search import maximum_path_on_host
+
+    log_p, x_mask, y_mask = _batch(4, seed=3, dtype=torch.float32)
+    got = maximum_path_on_host(log_p, x_mask, y_mask, num_threads=1)
+    assert got.device == log_p.device and got.dtype == torch.long
+    assert torch.equal(got, maximum_path_cython(log_p, x_mask, y_mask))
 
 
 @pytest.mark.parametrize(
