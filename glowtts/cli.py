@@ -1,4 +1,4 @@
-"""The ``glowtts`` command: inspect a corpus and its features, convert reference checkpoints.
+"""The ``glowtts`` command: synthesise speech, inspect a corpus, convert reference checkpoints.
 
 Every subcommand is one ``argparse`` sub-parser and one function calling the package; heavy
 imports happen inside the function that needs them, so ``glowtts --help`` is instant. A
@@ -44,6 +44,57 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synthesize(args: argparse.Namespace) -> int:
+    from glowtts.checkpoint import load_checkpoint
+    from glowtts.errors import InputNotFoundError, UserValueError
+    from glowtts.synthesis import Synthesizer, build_vocoder, write_wav
+
+    if (args.text is None) == (args.text_file is None):
+        raise UserValueError("give the text to speak, or --text-file with one utterance per line")
+    if args.text_file is not None:
+        if not args.text_file.is_file():
+            raise InputNotFoundError(f"text file {args.text_file} does not exist")
+        lines = args.text_file.read_text(encoding="utf-8").splitlines()
+        texts = [t.strip() for t in lines if t.strip()]
+        if not texts:
+            raise UserValueError(f"{args.text_file}: no non-empty line to synthesise")
+    else:
+        texts = [args.text]
+    device = args.device
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    ckpt = load_checkpoint(args.checkpoint)
+    synth = ckpt.config.synthesis
+    vocoder = build_vocoder(
+        args.vocoder or synth.vocoder,
+        ckpt.config.audio,
+        device=device,
+        griffin_lim_iters=synth.griffin_lim_iters,
+        hifigan_checkpoint=str(args.hifigan or synth.hifigan_checkpoint),
+        hifigan_preset=args.hifigan_preset or synth.hifigan_preset,
+    )
+    synthesizer = Synthesizer(ckpt, device=device, vocoder=vocoder)
+    results = synthesizer(
+        texts,
+        noise_scale=synth.noise_scale if args.noise_scale is None else args.noise_scale,
+        length_scale=synth.length_scale if args.length_scale is None else args.length_scale,
+        batch_size=synth.batch_size,
+        seed=args.seed,
+    )
+    rate = ckpt.config.audio.sample_rate
+    if len(results) == 1 and args.output.suffix == ".wav":
+        paths = [args.output]
+    else:
+        paths = [args.output / f"{i:04d}.wav" for i in range(1, len(results) + 1)]
+    for path, result in zip(paths, results, strict=True):
+        assert result.wav is not None
+        write_wav(path, result.wav, rate)
+        log.info("%s: %.2f s, %r", path, result.wav.size / rate, result.text[:60])
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glowtts", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -59,6 +110,36 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_inspect)
+
+    p = sub.add_parser(
+        "synthesize",
+        help="speak text with a trained (or converted) checkpoint",
+        description="Synthesise speech with a checkpoint; the text frontend, audio settings and "
+        "default sampling come from the checkpoint itself.",
+    )
+    p.add_argument("text", nargs="?", help="the text to speak")
+    p.add_argument("--text-file", type=Path, help="or one utterance per line (batched)")
+    p.add_argument(
+        "--checkpoint", type=Path, required=True, help="e.g. results/demo/train/glowtts.pt"
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, required=True,
+        help="a .wav for one utterance, else a folder (0001.wav, 0002.wav, ...)",
+    )  # fmt: skip
+    p.add_argument(
+        "--noise-scale", type=float, help="default: the checkpoint's synthesis.noise_scale"
+    )
+    p.add_argument(
+        "--length-scale", type=float, help="> 1 speaks slower (default: the checkpoint's)"
+    )
+    p.add_argument(
+        "--vocoder", choices=["griffin_lim", "hifigan"], help="default: the checkpoint's"
+    )
+    p.add_argument("--hifigan", type=Path, help="a local HiFi-GAN generator checkpoint")
+    p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], help="its architecture")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 or auto (default)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampled latents")
+    p.set_defaults(func=_synthesize)
 
     p = sub.add_parser(
         "convert",

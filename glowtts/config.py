@@ -31,6 +31,7 @@ __all__ = [
     "ModelConfig",
     "ParamsContractError",
     "SplitConfig",
+    "SynthesisConfig",
     "TextConfig",
     "TrainConfig",
     "from_dict",
@@ -217,6 +218,29 @@ class TrainConfig:
     ddi_batches: int = 1  # rank 0 batches the data-dependent ActNorm init sees (then broadcast)
 
 
+DEFAULT_SENTENCES = (
+    "The train left at 10:30 on March 3rd, 2021, with 1,204 passengers aboard.",
+    "Dr. Smith paid $45.50 for 3 books at St. Mary's fair.",
+    "When the committee finally met, after months of delay, it agreed that the old bridge, "
+    "which had stood for more than a century, should be repaired rather than replaced.",
+    "Did you hear what she said about the weather tomorrow?",
+)
+
+
+@dataclass(frozen=True)
+class SynthesisConfig:
+    """Synthesis of the test split and extra sentences: sampling and the vocoder."""
+
+    noise_scale: float = 0.667  # std multiplier of the sampled latents (the reference's 0.667)
+    length_scale: float = 1.0  # > 1 speaks slower
+    vocoder: Literal["griffin_lim", "hifigan"] = "griffin_lim"
+    griffin_lim_iters: int = 60
+    hifigan_checkpoint: str = ""  # a local HiFi-GAN generator checkpoint (never downloaded)
+    hifigan_preset: Literal["v1", "v2", "v3"] = "v1"
+    batch_size: int = 8
+    sentences: tuple[str, ...] = DEFAULT_SENTENCES
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole run's configuration."""
@@ -230,6 +254,7 @@ class Config:
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    synthesis: SynthesisConfig = field(default_factory=SynthesisConfig)
 
 
 # ----------------------------------------------------------------------------- schema
@@ -340,6 +365,12 @@ def _cross_field_problems(cfg: Config) -> list[str]:
     train = cfg.train
     if not 0 <= train.betas[0] < 1 or not 0 <= train.betas[1] < 1:
         problems.append(f"train.betas {list(train.betas)}: each must be in [0, 1)")
+    synthesis = cfg.synthesis
+    if synthesis.vocoder == "hifigan" and not synthesis.hifigan_checkpoint:
+        problems.append(
+            "synthesis.hifigan_checkpoint: required when synthesis.vocoder is 'hifigan' (a local "
+            "generator checkpoint; nothing is downloaded)"
+        )
     if model.kernel_size_dec % 2 == 0:
         problems.append(f"model.kernel_size_dec ({model.kernel_size_dec}) must be odd")
     return problems
@@ -372,7 +403,8 @@ def _build(cls: type, data: Mapping[str, Any]) -> Any:
         elif hint is float and isinstance(value, int):
             value = float(value)
         elif typing.get_origin(hint) is tuple and isinstance(value, list):
-            value = tuple(float(v) for v in value)
+            item = typing.get_args(hint)[0]
+            value = tuple(float(v) if item is float else v for v in value)
         kwargs[f.name] = value
     return cls(**kwargs)
 

@@ -304,7 +304,8 @@ class GlowTTS(nn.Module):
                 (length_scale and duration_scale do not apply to them).
             noise: [B, n_mels, >= T_y] standard normal noise to use (its first T_y frames);
                 else drawn with ``generator``.
-            generator: source of the noise when ``noise`` is None.
+            generator: source of the noise when ``noise`` is None (the global generator when
+                None); with ``noise_scale`` 0 and no ``noise``, nothing is drawn.
             packed: as in :meth:`forward` (None: packed on CPU).
 
         Raises:
@@ -336,18 +337,21 @@ class GlowTTS(nn.Module):
             indices = align.indices_from_durations(w, y_mask)  # [B, T_y]
             z_m = _expand(x_m, indices, y_mask)
             z_logs = _expand(x_logs, indices, y_mask)
-            if noise is None:
-                noise = torch.randn(
-                    z_m.shape, generator=generator, device=z_m.device, dtype=z_m.dtype
-                )
-            elif noise.size(2) < T_y or noise.shape[:2] != z_m.shape[:2]:
-                raise ValueError(
-                    f"noise has shape {tuple(noise.shape)}; need [B={z_m.size(0)}, "
-                    f"n_mels={z_m.size(1)}, >= {T_y}] for these durations"
-                )
+            if noise is None and noise_scale == 0:
+                z = z_m * y_mask  # the prior mean: no random draw at all
             else:
-                noise = noise[:, :, :T_y]
-            z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
+                if noise is None:
+                    noise = torch.randn(
+                        z_m.shape, generator=generator, device=z_m.device, dtype=z_m.dtype
+                    )
+                elif noise.size(2) < T_y or noise.shape[:2] != z_m.shape[:2]:
+                    raise ValueError(
+                        f"noise has shape {tuple(noise.shape)}; need [B={z_m.size(0)}, "
+                        f"n_mels={z_m.size(1)}, >= {T_y}] for these durations"
+                    )
+                else:
+                    noise = noise[:, :, :T_y]
+                z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
             mel, _ = self.decoder(z, y_mask, reverse=True, packed=packed)
         return InferenceOutput(
             mel=mel,

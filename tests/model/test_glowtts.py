@@ -187,6 +187,17 @@ def test_inference_noise_is_reproducible_and_batched_equals_single() -> None:
         assert torch.all(full.mel[i, :, n:] == 0)
 
 
+def test_inference_at_noise_zero_draws_no_random_numbers() -> None:
+    """noise_scale 0 is the prior mean: the global generator is left exactly as it was."""
+    m = _model().eval()
+    x, xl, _, _ = _batch([7, 3, 5], [1, 1, 1])
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    out = m.infer(x, xl, noise_scale=0.0)
+    assert torch.equal(torch.get_rng_state(), before)
+    assert torch.allclose(out.mel, m.decoder(out.z_m * out.y_mask, out.y_mask, reverse=True)[0])
+
+
 def test_text_longer_than_mel_is_rejected() -> None:
     m = _model()
     x, xl, y, yl = _batch([6, 3], [5, 8])

@@ -1,0 +1,214 @@
+"""Text to speech with a trained checkpoint: text -> ids -> mel (batched) -> waveform.
+
+Everything comes from the checkpoint: the model, the audio settings and the text frontend
+(cleaners, CMUdict and its dictionary, blanks), so a voice trained by this pipeline or a
+converted reference checkpoint synthesises with nothing else. Utterances are sorted by length
+and synthesised in padded batches; each result is trimmed to its own length.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from glowtts.checkpoint import Checkpoint, build_model, load_checkpoint
+from glowtts.errors import UserValueError
+
+if TYPE_CHECKING:
+    from glowtts.config import AudioConfig
+    from glowtts.model.glowtts import GlowTTS
+    from glowtts.text import TextFrontend
+    from glowtts.vocoder import Vocoder
+
+__all__ = ["Synthesized", "Synthesizer", "build_vocoder", "write_wav"]
+
+log = logging.getLogger(__name__)
+
+CLIP_WARN_FRACTION = 1e-3  # warn when more than 0.1 % of the samples clip
+
+
+@dataclass
+class Synthesized:
+    """One synthesised utterance.
+
+    Attributes:
+        text: the input text; ids: its token ids [T_x].
+        mel: [n_mels, T_y] generated log-mel; durations: [T_x] frames per token.
+        wav: [T_y * hop] float32 waveform in [-1, 1] (None when no vocoder was asked for).
+    """
+
+    text: str
+    ids: list[int]
+    mel: np.ndarray
+    durations: np.ndarray
+    wav: np.ndarray | None
+
+
+class Synthesizer:
+    """A checkpoint's voice: ``synthesizer(["Hello."])`` -> list of :class:`Synthesized`.
+
+    Args:
+        ckpt: a loaded checkpoint (:func:`glowtts.checkpoint.load_checkpoint`).
+        device: where the model runs.
+        vocoder: turns mels into waveforms; None gives mels only.
+    """
+
+    def __init__(
+        self,
+        ckpt: Checkpoint,
+        *,
+        device: str | torch.device = "cpu",
+        vocoder: Vocoder | None = None,
+    ) -> None:
+        self.ckpt = ckpt
+        self.device = torch.device(device)
+        self.audio = ckpt.config.audio
+        self.frontend = _frontend(ckpt)
+        self.model: GlowTTS = build_model(ckpt).to(self.device).prepare_for_inference()
+        self.vocoder = vocoder
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, *, device: str | torch.device = "cpu", vocoder: Vocoder | None = None
+    ) -> Synthesizer:
+        return cls(load_checkpoint(path), device=device, vocoder=vocoder)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text``; a text with no symbol or unknown characters is refused."""
+        if not text.strip():
+            raise UserValueError("empty text: nothing to synthesise")
+        from glowtts.text import SYMBOLS
+
+        ids = self.frontend.encode(text)
+        spoken = [i for i in ids if i < len(SYMBOLS) and SYMBOLS[i][-1:].isalnum()]
+        if not spoken:  # only spaces, punctuation or blanks: nothing to say
+            raise UserValueError(
+                f"text {text!r} leaves no letter or phone to speak after "
+                f"{self.frontend.cfg.cleaners}"
+            )
+        return ids
+
+    @torch.no_grad()
+    def __call__(
+        self,
+        texts: Sequence[str],
+        *,
+        noise_scale: float,
+        length_scale: float = 1.0,
+        batch_size: int = 8,
+        seed: int = 0,
+    ) -> list[Synthesized]:
+        """Synthesise ``texts`` in padded batches of similar length (results in input order).
+
+        Args:
+            noise_scale: std multiplier of the sampled latents (0: the prior mean).
+            length_scale: multiplies every duration (> 1 is slower).
+            seed: seeds the latents' noise (a generator of its own, not the global one).
+        """
+        encoded = [self.encode(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
+        results: list[Synthesized | None] = [None] * len(texts)
+        generator = torch.Generator(self.device).manual_seed(seed)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            lengths = torch.tensor([len(encoded[i]) for i in chunk])
+            x = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)  # [B, T_x]
+            for row, i in enumerate(chunk):
+                x[row, : len(encoded[i])] = torch.tensor(encoded[i])
+            out = self.model.infer(
+                x.to(self.device),
+                lengths.to(self.device),
+                noise_scale=noise_scale,
+                length_scale=length_scale,
+                generator=generator,
+            )
+            wavs = self.vocoder(out.mel) if self.vocoder is not None else None  # [B, 1, T*hop]
+            hop = self.audio.hop_length
+            for row, i in enumerate(chunk):
+                n = int(out.y_lengths[row])
+                results[i] = Synthesized(
+                    text=texts[i],
+                    ids=encoded[i],
+                    mel=out.mel[row, :, :n].float().cpu().numpy(),
+                    durations=out.durations[row, : len(encoded[i])].cpu().numpy(),
+                    wav=None if wavs is None else wavs[row, 0, : n * hop].float().cpu().numpy(),
+                )
+        return [r for r in results if r is not None]
+
+
+def _frontend(ckpt: Checkpoint) -> TextFrontend:
+    """The checkpoint's text frontend, refusing unknown characters; checks its vocabulary and
+    pronouncing dictionary against what the checkpoint was trained with."""
+    from glowtts.text import TextFrontend
+
+    text = dataclasses.replace(ckpt.config.text, on_unknown_char="error")
+    frontend = TextFrontend(text)
+    if frontend.n_vocab != ckpt.n_vocab:
+        raise UserValueError(
+            f"the checkpoint's model has {ckpt.n_vocab} symbols but its text settings give "
+            f"{frontend.n_vocab} (text.add_blank={text.add_blank}); it cannot read this text"
+        )
+    if ckpt.pronunciations is not None and text.cmudict:
+        used = frontend.pronunciations
+        if used is not None and used.get("sha256") != ckpt.pronunciations.get("sha256"):
+            log.warning(
+                "pronouncing dictionary %s differs from the one the voice was trained with (%s): "
+                "some words may be read differently; set text.dictionary to that file",
+                used.get("name"),
+                ckpt.pronunciations.get("name"),
+            )
+    return frontend
+
+
+def build_vocoder(
+    kind: str,
+    audio: AudioConfig,
+    *,
+    device: str | torch.device = "cpu",
+    griffin_lim_iters: int = 60,
+    hifigan_checkpoint: str = "",
+    hifigan_preset: str = "v1",
+) -> Vocoder:
+    """The vocoder ``synthesis.vocoder`` names: Griffin-Lim, or HiFi-GAN from a local file."""
+    from glowtts import vocoder
+
+    if kind == "griffin_lim":
+        return vocoder.GriffinLim(audio, n_iter=griffin_lim_iters)
+    if kind == "hifigan":
+        if not hifigan_checkpoint:
+            raise UserValueError(
+                "the HiFi-GAN vocoder needs a local generator checkpoint: set "
+                "synthesis.hifigan_checkpoint (or --hifigan); nothing is downloaded"
+            )
+        hifigan = vocoder.load_hifigan(hifigan_checkpoint, hifigan_preset, map_location=device)
+        vocoder.check_vocoder_fits(hifigan, audio, source=hifigan_checkpoint)
+        hifigan.remove_weight_norm()
+        return hifigan
+    raise UserValueError(f"synthesis.vocoder: unknown vocoder {kind!r}; use griffin_lim or hifigan")
+
+
+def write_wav(path: str | Path, wav: np.ndarray, sample_rate: int) -> Path:
+    """Write a float waveform in [-1, 1] as 16-bit PCM, atomically."""
+    import soundfile as sf
+
+    from glowtts.atomic import atomic_path
+
+    clipped = float(np.mean(np.abs(wav) > 1.0)) if wav.size else 0.0
+    if clipped > CLIP_WARN_FRACTION:
+        log.warning(
+            "%s: %.1f %% of the samples exceed full scale and are clipped (peak %.1f): the "
+            "generated mel is louder than the training data (an undertrained voice?)",
+            path,
+            100 * clipped,
+            float(np.abs(wav).max()),
+        )
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    return Path(path)

@@ -1,0 +1,113 @@
+"""Synthesis with a checkpoint: batched equals single, wav lengths, the CLI, named errors."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+import torch
+
+from glowtts.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from glowtts.cli import main
+from glowtts.config import load
+from glowtts.errors import UserError
+from glowtts.model import GlowTTS
+from glowtts.synthesis import Synthesizer
+
+HOP = 256
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
+    """An untrained tiny voice with the demo's text and audio settings (letters, 148 ids)."""
+    cfg = load(repo_root / "config/config.yaml", repo_root / ".test/config.yaml")
+    torch.manual_seed(0)
+    model = GlowTTS(cfg.model, 148, cfg.audio.n_mels)
+    path = tmp_path_factory.mktemp("voice") / "voice.pt"
+    return save_checkpoint(
+        path, Checkpoint(config=cfg, n_vocab=148, n_mels=80, model=model.state_dict())
+    )
+
+
+def test_batched_synthesis_equals_one_at_a_time(checkpoint: Path) -> None:
+    synth = Synthesizer.from_file(checkpoint)
+    texts = ["Hello there.", "A much longer sentence, with a comma.", "Why?"]
+    together = synth(texts, noise_scale=0.0, batch_size=3)
+    assert [r.text for r in together] == texts  # input order, although sorted for batching
+    for text, batched in zip(texts, together, strict=True):
+        (alone,) = synth([text], noise_scale=0.0)
+        assert batched.mel.shape == alone.mel.shape
+        torch.testing.assert_close(
+            torch.from_numpy(batched.mel), torch.from_numpy(alone.mel), atol=1e-4, rtol=1e-4
+        )
+        assert batched.durations.shape == (len(batched.ids),)
+
+
+def test_the_command_writes_a_wav_of_the_generated_length(checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hello.wav"
+    args = ["synthesize", "Hello world.", "--checkpoint", str(checkpoint), "-o", str(out)]
+    assert main([*args, "--noise-scale", "0", "--device", "cpu"]) == 0
+    wav, rate = sf.read(out)
+    (expected,) = Synthesizer.from_file(checkpoint)(["Hello world."], noise_scale=0.0)
+    assert rate == 22050 and len(wav) == expected.mel.shape[1] * HOP
+
+
+def test_the_command_speaks_a_text_file_in_batches(checkpoint: Path, tmp_path: Path) -> None:
+    lines = tmp_path / "lines.txt"
+    lines.write_text("First line.\n\nSecond, longer line of text.\nThird!\n")
+    out = tmp_path / "wavs"
+    args = ["synthesize", "--text-file", str(lines), "--checkpoint", str(checkpoint)]
+    assert main([*args, "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["0001.wav", "0002.wav", "0003.wav"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("   ", "empty text"),
+        ("mail me # now", r"'#' \(U\+0023\)"),
+        ("\u200b\u200b", "leaves no letter or phone"),  # zero-width spaces: a blank once cleaned
+        ("?! ...", "leaves no letter or phone"),
+    ],
+)
+def test_bad_text_is_named(checkpoint: Path, text: str, message: str) -> None:
+    synth = Synthesizer.from_file(checkpoint)
+    with pytest.raises(UserError, match=message):
+        synth([text], noise_scale=0.0)
+
+
+def test_missing_or_incompatible_checkpoint_is_one_line(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "x.wav")
+    assert main(["synthesize", "Hi.", "--checkpoint", str(tmp_path / "nope.pt"), "-o", out]) == 1
+    assert "nope.pt does not exist" in capsys.readouterr().err
+    blank = load_checkpoint(checkpoint)
+    cfg = dataclasses.replace(
+        blank.config, text=dataclasses.replace(blank.config.text, add_blank=True)
+    )
+    other = save_checkpoint(tmp_path / "other.pt", dataclasses.replace(blank, config=cfg))
+    assert main(["synthesize", "Hi.", "--checkpoint", str(other), "-o", out]) == 1
+    err = capsys.readouterr().err
+    assert "148 symbols but its text settings give 149" in err and "Traceback" not in err
+
+
+def test_a_converted_reference_checkpoint_speaks(shared_fixtures: Path, tmp_path: Path) -> None:
+    """The reference's small model (blanks, 149 symbols), converted, through the command."""
+    import json
+
+    ref = torch.load(shared_fixtures / "glowtts_reference_small.pt", weights_only=True)
+    torch.save({"model": ref["state_dict"], "iteration": 1}, tmp_path / "G_1.pth")
+    data = {"add_blank": True, "n_mel_channels": 80, "text_cleaners": ["english_cleaners"]}
+    (tmp_path / "config.json").write_text(json.dumps({"model": ref["hparams"], "data": data}))
+    ckpt = tmp_path / "converted.pt"
+    assert (
+        main(["convert", str(tmp_path / "G_1.pth"), str(tmp_path / "config.json"), "-o", str(ckpt)])
+        == 0
+    )
+    out = tmp_path / "ref.wav"
+    assert main(["synthesize", "It speaks.", "--checkpoint", str(ckpt), "-o", str(out)]) == 0
+    wav, rate = sf.read(out)
+    assert rate == 22050 and len(wav) > 0 and len(wav) % HOP == 0
