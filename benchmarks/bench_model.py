@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from glowtts.config import ModelConfig
+from glowtts.config import ModelConfig, SynthesisConfig
 from glowtts.model import GlowTTS, glowtts_losses
 
 SAMPLE_RATE, HOP = 22050, 256
@@ -123,7 +123,7 @@ def inference_rtf(device: torch.device, repeats: int, seconds: float = 10.0) -> 
     for i in range(repeats + 1):
         _sync(device)
         t0 = time.perf_counter()
-        out = model.infer(x, xl, noise_scale=0.667, durations=per)
+        out = model.infer(x, xl, noise_scale=SynthesisConfig.noise_scale, durations=per)
         _sync(device)
         if i:
             times.append(time.perf_counter() - t0)

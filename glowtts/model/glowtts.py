@@ -280,7 +280,7 @@ class GlowTTS(nn.Module):
         x: torch.Tensor,
         x_lengths: torch.Tensor,
         *,
-        noise_scale: float = 0.667,
+        noise_scale: float,
         length_scale: float = 1.0,
         duration_scale: torch.Tensor | None = None,
         durations: torch.Tensor | None = None,

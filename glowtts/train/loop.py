@@ -33,7 +33,7 @@ from glowtts.checkpoint import (
     model_config_differences,
     save_checkpoint,
 )
-from glowtts.config import Config, known_fields, to_dict, with_defaults
+from glowtts.config import Config, SynthesisConfig, known_fields, to_dict, with_defaults
 from glowtts.data.dataset import Batch, TTSDataset, collate
 from glowtts.data.sampler import BucketBatchSampler
 from glowtts.data.store import FeatureStore
@@ -57,7 +57,9 @@ __all__ = ["NonFiniteLossError", "TrainPaths", "clip_by_value", "forward_backwar
 
 log = logging.getLogger("glowtts.train")
 
-SAMPLE_NOISE_SCALE = 0.667  # the reference notebook's noise for the validation sample
+# The validation sample's noise: synthesis.noise_scale's default. Not read from the config, as
+# training does not depend on the synthesis settings (editing them must not retrain).
+SAMPLE_NOISE_SCALE = SynthesisConfig.noise_scale
 SAMPLE_GRIFFIN_LIM_ITERS = 32  # enough to hear the sample in TensorBoard
 _AUTOCAST = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

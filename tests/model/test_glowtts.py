@@ -177,7 +177,7 @@ def test_inference_noise_is_reproducible_and_batched_equals_single() -> None:
     z = (c.z_m + noise[:, :, : c.mel.size(2)] * 0.5) * c.y_mask
     assert torch.allclose(c.mel, m.decoder(z, c.y_mask, reverse=True)[0], atol=1e-6)
     with pytest.raises(ValueError, match="noise has shape"):
-        m.infer(x, xl, noise=torch.zeros(3, N_MELS, 1))
+        m.infer(x, xl, noise_scale=1.0, noise=torch.zeros(3, N_MELS, 1))
     full = m.infer(x, xl, noise_scale=0.0)
     for i in range(3):
         one = m.infer(x[i : i + 1, : xl[i]], xl[i : i + 1], noise_scale=0.0)
@@ -296,4 +296,4 @@ def test_autocast_keeps_mas_input_and_logdet_in_float32() -> None:
 def test_infer_refuses_training_mode() -> None:
     m = _model().train()
     with pytest.raises(RuntimeError, match=r"needs eval mode: call model.eval\(\) first"):
-        m.infer(torch.tensor([[1, 2, 3]]), torch.tensor([3]))
+        m.infer(torch.tensor([[1, 2, 3]]), torch.tensor([3]), noise_scale=0.0)
