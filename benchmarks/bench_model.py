@@ -57,6 +57,7 @@ def train_step_times(
     dtype: torch.dtype | None = None,
     compile_model: bool = False,
     packed: bool | None = None,
+    mas_on_host: bool = False,
 ) -> dict[str, Any]:
     """Median seconds of forward / losses / backward / Adam over ``steps`` timed steps."""
     from glowtts import align
@@ -65,10 +66,11 @@ def train_step_times(
     model = GlowTTS(ModelConfig(), N_VOCAB, N_MELS).to(device)
     x, xl, y, yl = _batch(B, device)
     model.data_dependent_init(y, yl)
+    model.mas_on_host = mas_on_host
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-    fwd = torch.compile(model) if compile_model else model
+    fwd = torch.compile(model, dynamic=True) if compile_model else model  # as training does
     rows: dict[str, list[float]] = {"step": [], "forward": [], "backward": [], "optimizer": []}
     mas: list[float] = []
     for i in range(warmup + steps):
@@ -97,7 +99,7 @@ def train_step_times(
             lp = out.log_p.float()
             _sync(device)
             t4 = time.perf_counter()
-            align.maximum_path(lp, out.x_mask, out.y_mask)
+            align.maximum_path(lp, out.x_mask, out.y_mask, on_host=mas_on_host)
             _sync(device)
             mas.append(time.perf_counter() - t4)
     result = {k: statistics.median(v) for k, v in rows.items()}

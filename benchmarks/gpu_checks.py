@@ -97,31 +97,47 @@ def main(argv: list[str] | None = None) -> int:
         results["gpu"] = torch.cuda.get_device_name(device)
         torch.backends.cuda.matmul.allow_tf32 = True  # as training sets it
         torch.backends.cudnn.allow_tf32 = True
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every measurement: a run cut short keeps what it measured
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+
     try:
         results["mas_b32"] = _mas_comparison(device, repeats)
     except Exception as exc:
         results["mas_b32"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+    save()
+    results["sync_debug"] = _sync_count(device)
+    save()
     frames = float(_batch(B, torch.device("cpu"))[3].sum())
     precisions = (("fp32", None), ("bf16", torch.bfloat16), ("fp16", torch.float16))
-    for name, dtype in precisions:
-        for compiled in (False, True) if device.type == "cuda" else (False,):
-            key = f"step_{name}{'_compile' if compiled else ''}"
-            if device.type == "cuda":
-                torch.cuda.reset_peak_memory_stats(device)
-            try:
-                r = train_step_times(device, B, steps, 1 if args.quick else 3, dtype, compiled)
-                row = {"step_s": r["step"], "frames_per_s": frames / r["step"], "loss": r["loss"]}
-                row["mas_share"] = r["mas_in_forward"] / r["step"]
-                row["ljspeech_epoch_min"] = LJSPEECH_TRAIN_CLIPS / B * r["step"] / 60
+    # eager first, torch.compile (minutes of compilation) last
+    for compiled in (False, True) if device.type == "cuda" else (False,):
+        for name, dtype in precisions:
+            for on_host in (False, True) if not compiled else (False,):
+                key = f"step_{name}{'_compile' if compiled else ''}{'_mas_host' if on_host else ''}"
                 if device.type == "cuda":
-                    row["peak_memory_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
-            except Exception as exc:
-                row = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-            results[key] = row
-            print(key, json.dumps(row), flush=True)
-    results["sync_debug"] = _sync_count(device)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+                    torch.cuda.reset_peak_memory_stats(device)
+                try:
+                    r = train_step_times(
+                        device,
+                        B,
+                        steps,
+                        1 if args.quick else 3,
+                        dtype,
+                        compiled,
+                        mas_on_host=on_host,
+                    )
+                    row = {"step_s": r["step"], "frames_per_s": frames / r["step"]}
+                    row |= {"loss": r["loss"], "mas_share": r["mas_in_forward"] / r["step"]}
+                    row["ljspeech_epoch_min"] = LJSPEECH_TRAIN_CLIPS / B * r["step"] / 60
+                    if device.type == "cuda":
+                        row["peak_memory_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
+                except Exception as exc:
+                    row = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+                results[key] = row
+                save()
+                print(key, json.dumps(row), flush=True)
     print(json.dumps(results, indent=2))
     return 0
 

@@ -40,6 +40,7 @@ __all__ = [
     "CHECKPOINT_VERSION",
     "Checkpoint",
     "CheckpointError",
+    "UnreadableCheckpointError",
     "build_model",
     "load_checkpoint",
     "model_config_differences",
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 CHECKPOINT_FORMAT = "glowtts-checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2 added ``known``; version 1 files (without it) still load
 _KEYS = frozenset(
     {
         "format",
@@ -67,6 +68,10 @@ _KEYS = frozenset(
 
 class CheckpointError(UserValueError):
     """A file is not a checkpoint of this format or version, or does not fit the model."""
+
+
+class UnreadableCheckpointError(CheckpointError):
+    """The file is not a readable torch file at all (damaged, cut short, or something else)."""
 
 
 @dataclass
@@ -128,7 +133,7 @@ def load_checkpoint(path: str | Path, map_location: str | None = "cpu") -> Check
         data = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(
+        raise UnreadableCheckpointError(
             f"{path}: not a readable checkpoint ({reason}): damaged, cut short, or not a "
             "torch file; we write checkpoints to a temporary name first, so check the disk and "
             "the path"
@@ -146,7 +151,8 @@ def load_checkpoint(path: str | Path, map_location: str | None = "cpu") -> Check
             f"{data.get('package_version')!r}; this glowtts reads versions up to "
             f"{CHECKPOINT_VERSION}: update glowtts"
         )
-    missing = sorted(_KEYS - set(data))
+    required = _KEYS if version >= 2 else _KEYS - {"known"}
+    missing = sorted(required - set(data))
     unknown = sorted(set(data) - _KEYS)
     if missing or unknown:
         raise CheckpointError(f"{path}: missing field(s) {missing}, unknown field(s) {unknown}")
@@ -168,7 +174,7 @@ def load_checkpoint(path: str | Path, map_location: str | None = "cpu") -> Check
         source=data["source"],
         train=data["train"],
         package_version=str(data["package_version"]),
-        known=data["known"],
+        known=data.get("known"),
     )
 
 

@@ -397,6 +397,7 @@ def convert_file(
             model=state_dict,
             pronunciations=_pronunciations(cfg),
             source={"checkpoint": str(checkpoint), "config": str(config_json)},
+            known=["seed", "model", "audio", "text"],  # what a reference config.json describes
         ),
     )
     log.info("converted %s (%d tensors) -> %s", checkpoint, len(state_dict), output)

@@ -46,21 +46,29 @@ rule train:
                 echo "train: nodes={resources.nodes} needs resources mpi=srun and tasks={resources.nodes} (one torchrun per node); see profiles/slurm/config.yaml" >&2
                 exit 1
             fi
-            head=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1 || true)
-            port=$(( 29500 + ${{SLURM_JOB_ID:-0}} % 1000 ))  # two jobs on one head node differ
+            # the job step may not see SLURM_JOB_NODELIST: ask Slurm for the job's nodes
+            nodes=$(scontrol show job "${{SLURM_JOB_ID}}" | awk '{{for (i = 1; i <= NF; i++) if ($i ~ /^NodeList=/) {{sub(/^NodeList=/, "", $i); print $i; exit}}}}')
+            head=$(scontrol show hostnames "$nodes" | awk 'NR == 1')
+            if [ -z "$head" ]; then
+                echo "train: cannot find the first node of job ${{SLURM_JOB_ID}} (scontrol show job)" >&2
+                exit 1
+            fi
+            port=$(( 20000 + ${{SLURM_JOB_ID}} % 20000 ))  # two jobs on one head node differ
+            prefix="{resources.mpi} --nodes={resources.nodes} --ntasks={resources.nodes} --ntasks-per-node=1 --cpus-per-task={threads}"
             launch="--nnodes {resources.nodes} --rdzv_backend c10d --rdzv_endpoint $head:$port --rdzv_id ${{SLURM_JOB_ID}}"
-            export SRUN_CPUS_PER_TASK={threads}  # srun does not inherit sbatch's --cpus-per-task
         else
+            prefix=""
             launch="--standalone --nnodes 1"
         fi
         export OMP_NUM_THREADS=$(( {threads} / {resources.nproc_per_node} > 0 ? {threads} / {resources.nproc_per_node} : 1 ))
-        {resources.mpi} torchrun $launch --nproc_per_node {resources.nproc_per_node} \
+        $prefix torchrun $launch --nproc_per_node {resources.nproc_per_node} \
             -m glowtts.train --params-json {params.config_json:q} \
             --store {input.store:q} --train-list {input.train:q} --val-list {input.val:q} \
             --folder {params.folder:q} --output {output.checkpoint:q} > {log:q} 2>&1 || {{
             status=$?
             # torchrun ends the log with its own traceback: repeat the first error last
-            grep -m 1 " ERROR " {log:q} >> {log:q} || true
+            first=$(grep -m 1 " ERROR " {log:q} || true)
+            if [ -n "$first" ]; then echo "$first" >> {log:q}; fi
             exit $status
         }}
         """

@@ -67,6 +67,16 @@ def test_a_newer_version_is_refused(tiny: Checkpoint, tmp_path: Path) -> None:
         load_checkpoint(path)
 
 
+def test_version_1_files_without_known_still_load(tiny: Checkpoint, tmp_path: Path) -> None:
+    path = save_checkpoint(tmp_path / "v1.pt", tiny)
+    raw = torch.load(path, weights_only=True)
+    raw["version"] = 1
+    del raw["known"]
+    torch.save(raw, path)
+    back = load_checkpoint(path)
+    assert back.known is None and back.config == tiny.config
+
+
 def test_pickled_objects_are_not_loaded(tiny: Checkpoint, tmp_path: Path) -> None:
     """weights_only: a checkpoint holding an arbitrary Python object is refused."""
     path = save_checkpoint(tmp_path / "c.pt", tiny)

@@ -29,6 +29,7 @@ import torch.distributed as dist
 from glowtts.checkpoint import (
     Checkpoint,
     CheckpointError,
+    UnreadableCheckpointError,
     load_checkpoint,
     model_config_differences,
     save_checkpoint,
@@ -46,7 +47,6 @@ from glowtts.train.schedule import noam_scheduler
 from glowtts.train.state import (
     capture_rng,
     checkpoint_path,
-    latest_checkpoint,
     list_checkpoints,
     prune_checkpoints,
     remove_stale_temporaries,
@@ -159,9 +159,9 @@ class _Trainer:
         self.device = env.device
         self.ckpt_dir = paths.folder / "checkpoints"
         torch.manual_seed(cfg.seed + env.rank)
-        if self.device.type == "cuda":
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
+        if self.device.type == "cuda":  # TF32 where the GPU has it (MAS scores excepted)
+            torch.backends.cuda.matmul.fp32_precision = "tf32"
+            torch.backends.cudnn.conv.fp32_precision = "tf32"  # type: ignore[attr-defined]
 
         store = FeatureStore(paths.store, audio=cfg.audio, text=cfg.text)
         self.n_vocab = int(store.meta["n_vocab"])
@@ -199,6 +199,7 @@ class _Trainer:
         )
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.tc.precision == "fp16")
         self.progress = _Progress()
+        self.resumed_from: Path | None = None
         self.last_losses: list[str] = []  # the last finite steps, for NonFiniteLossError
 
     # ------------------------------------------------------------------ start or resume
@@ -210,6 +211,7 @@ class _Trainer:
             return
         path, ckpt = latest
         self._check_resumable(path, ckpt)
+        self.resumed_from = path
         state = ckpt.train
         assert state is not None, "checked by _check_resumable"
         changed = [
@@ -237,19 +239,26 @@ class _Trainer:
         log.info("resumed from %s at step %d", path, self.progress.step)
 
     def _latest_readable_checkpoint(self) -> tuple[Path, Checkpoint] | None:
-        """Rank 0 picks the newest checkpoint that loads (a damaged one is skipped with a
-        warning) and tells every rank, so all resume from the same step."""
+        """Rank 0 picks the newest checkpoint that is a readable file (a damaged one is
+        skipped with a warning; any other problem stops) and tells every rank, so all
+        resume from the same step."""
         choice: list[str | None] = [None]
         if self.env.is_main:
             remove_stale_temporaries(self.ckpt_dir)
-            for _, path in reversed(list_checkpoints(self.ckpt_dir)):
+            found = list_checkpoints(self.ckpt_dir)
+            for _, path in reversed(found):
                 try:
                     load_checkpoint(path)
-                except CheckpointError as exc:
-                    log.warning("skipping an unreadable checkpoint: %s", exc)
+                except UnreadableCheckpointError as exc:
+                    log.warning("skipping a damaged checkpoint: %s", exc)
                     continue
                 choice = [str(path)]
                 break
+            if found and choice[0] is None:
+                raise CheckpointError(
+                    f"no checkpoint in {self.ckpt_dir} is readable ({len(found)} damaged); "
+                    "move the folder away to train afresh"
+                )
         if self.env.distributed:
             dist.broadcast_object_list(choice, src=0)
         if choice[0] is None:
@@ -341,6 +350,7 @@ class _Trainer:
         )
         p = self.progress
         last_saved = last_validated = p.step
+        saved = self.resumed_from  # the checkpoint of this step, when nothing is left to do
         try:
             for batch in self._batches():
                 metrics = self._step(model, batch)
@@ -352,15 +362,15 @@ class _Trainer:
                     self._validate(monitor)
                     last_validated = p.step
                 if p.step % self.tc.checkpoint_every == 0:
-                    self._save_checkpoint()
+                    saved = self._save_checkpoint()
                     last_saved = p.step
                     if stop_after is not None and p.step >= stop_after:
                         return self.paths.output
             if last_validated != p.step:
                 self._validate(monitor)
             if last_saved != p.step:
-                self._save_checkpoint()
-            self._write_output()
+                saved = self._save_checkpoint()
+            self._write_output(saved)
         finally:
             monitor.close()
         return self.paths.output
@@ -526,15 +536,16 @@ class _Trainer:
             train=train_state,
         )
 
-    def _save_checkpoint(self) -> None:
-        """Every rank's RNG to rank 0, which writes ``checkpoints/step-N.pt``; keep the last K."""
+    def _save_checkpoint(self) -> Path | None:
+        """Every rank's RNG to rank 0, which writes ``checkpoints/step-N.pt`` (returned; None on
+        other ranks); keep the last K."""
         rng = capture_rng(self.device)
         rngs: list[Any] = [rng]
         if self.env.distributed:
             rngs = [None] * self.env.world_size
             dist.all_gather_object(rngs, rng)
         if not self.env.is_main:
-            return
+            return None
         p = self.progress
         state = {
             "optimizer": self.optimizer.state_dict(),
@@ -550,14 +561,14 @@ class _Trainer:
         path = save_checkpoint(checkpoint_path(self.ckpt_dir, p.step), self._checkpoint(state))
         prune_checkpoints(self.ckpt_dir, self.tc.keep_checkpoints)
         log.info("checkpoint step=%d path=%s", p.step, path)
+        return path
 
-    def _write_output(self) -> None:
+    def _write_output(self, saved: Path | None) -> None:
+        """Copy the checkpoint of the final step (just saved, or resumed at) to the output."""
         if not self.env.is_main:
             return
-        latest = latest_checkpoint(self.ckpt_dir)
-        assert latest is not None, "the final checkpoint was saved just before"
-        ckpt = load_checkpoint(latest)
-        save_checkpoint(self.paths.output, ckpt)
+        assert saved is not None, "the final step's checkpoint was saved or resumed from"
+        save_checkpoint(self.paths.output, load_checkpoint(saved))
         log.info(
             "trained step=%d epoch=%d skipped=%d -> %s",
             self.progress.step,

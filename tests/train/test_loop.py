@@ -128,6 +128,19 @@ def test_an_unreadable_newest_checkpoint_falls_back_to_the_previous(
     assert state is not None and state["progress"]["step"] == 4
 
 
+def test_a_newest_checkpoint_from_a_newer_glowtts_is_refused_not_skipped(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    cfg = tiny_config(steps=4, checkpoint_every=2)
+    train(cfg, paths_in(data_dir, tmp_path), stop_after=4)
+    newest = tmp_path / "checkpoints" / "step-00000004.pt"
+    raw = torch.load(newest, weights_only=True)
+    raw["version"] = 99
+    torch.save(raw, newest)
+    with pytest.raises(CheckpointError, match="version 99"):
+        train(cfg, paths_in(data_dir, tmp_path))
+
+
 def test_clipping_by_value_returns_the_norm_before_clipping() -> None:
     a = torch.nn.Parameter(torch.zeros(2))
     b = torch.nn.Parameter(torch.zeros(1))

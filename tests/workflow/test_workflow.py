@@ -497,3 +497,58 @@ def test_the_whole_dag_trains_resumes_after_a_kill_and_ignores_shard_edits(
         snakemake(workflow, "--configfile", TEST_CONFIG, "long.yaml")
     log = (workflow / "results/test/logs/train.log").read_text()
     assert re.search(r"resumed from .*step-000000[1-9][0-9]\.pt", log), log
+
+
+@pytest.mark.slow
+def test_the_train_rule_launches_one_torchrun_per_node_on_slurm(
+    workflow: Path, tmp_path: Path
+) -> None:
+    """The rule's real shell inside a 2-node job, with stand-ins for scontrol, srun and
+    torchrun that record their arguments (the SLURM job step hides SLURM_JOB_NODELIST)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    scripts = {
+        "scontrol": f"""#!/bin/sh
+echo "scontrol $*" >> {calls}
+case "$2" in
+  job) echo "   JobId=$3 JobName=train"; echo "   NodeList=gpu[07-08] BatchHost=gpu07" ;;
+  hostnames) echo gpu07; echo gpu08 ;;
+esac
+""",
+        "srun": f"""#!/bin/sh
+echo "srun $*" >> {calls}
+while [ "${{1#--}}" != "$1" ]; do shift; done
+exec "$@"
+""",
+        "torchrun": f"""#!/bin/sh
+echo "torchrun $*" >> {calls}
+while [ "$1" != "--output" ]; do shift; done
+mkdir -p "$(dirname "$2")" && echo fake > "$2"
+""",
+    }
+    for name, text in scripts.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SLURM_JOB_ID": "31337"}
+    env.pop("SLURM_JOB_NODELIST", None)
+    env["PYTHONPATH"] = str(workflow)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", TEST_CONFIG,
+         "--forcerun", "train", "results/test/train/glowtts.pt",
+         "--set-resources", "train:nodes=2", "train:tasks=2", "train:mpi=srun",
+         "train:nproc_per_node=4"],
+        cwd=workflow, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    recorded = calls.read_text()
+    assert (
+        "scontrol show job 31337" in recorded and "scontrol show hostnames gpu[07-08]" in recorded
+    )
+    srun = next(line for line in recorded.splitlines() if line.startswith("srun"))
+    assert "--nodes=2 --ntasks=2 --ntasks-per-node=1 --cpus-per-task=2" in srun
+    torchrun = next(line for line in recorded.splitlines() if line.startswith("torchrun"))
+    assert "--nnodes 2 --rdzv_backend c10d --rdzv_endpoint gpu07:31337" in torchrun
+    assert "--rdzv_id 31337 --nproc_per_node 4 -m glowtts.train" in torchrun
+    # the fake checkpoint must not stand: rerun the real training for the later tests
+    (workflow / "results/test/train/glowtts.pt").unlink()
