@@ -15,12 +15,9 @@ fine-tuning the vocoder on our mels removes the offset.
 
 from __future__ import annotations
 
-from typing import Protocol
-
-import torch
-
 from glowtts.config import AudioConfig
 from glowtts.errors import UserValueError
+from glowtts.vocoder.base import MelVocoder, Vocoder
 from glowtts.vocoder.griffin_lim import GriffinLim
 from glowtts.vocoder.hifigan import (
     HIFIGAN_PRESETS,
@@ -35,31 +32,12 @@ __all__ = [
     "GriffinLim",
     "HiFiGAN",
     "HiFiGANConfig",
+    "MelVocoder",
     "Vocoder",
     "check_vocoder_fits",
     "hifigan_preset",
     "load_hifigan",
 ]
-
-
-class Vocoder(Protocol):
-    """What evaluation needs of a vocoder."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def sample_rate(self) -> int: ...
-
-    @property
-    def hop_length(self) -> int: ...
-
-    @property
-    def n_mels(self) -> int: ...
-
-    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
-        """Log-mel ``[B, n_mels, T_y]`` -> waveform ``[B, 1, T_y * hop_length]``."""
-        ...
 
 
 def check_vocoder_fits(vocoder: Vocoder, cfg: AudioConfig, source: str = "config") -> None:

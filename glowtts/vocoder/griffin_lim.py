@@ -5,17 +5,17 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from glowtts.audio import LOG_EPS, griffin_lim
 from glowtts.config import AudioConfig
 from glowtts.errors import UserValueError
+from glowtts.vocoder.base import MelVocoder
 
 __all__ = ["GriffinLim"]
 
 
-class GriffinLim(nn.Module):
+class GriffinLim(MelVocoder):
     """Fast Griffin-Lim over :func:`glowtts.audio.griffin_lim` (no weights, deterministic).
 
     ``griffin_lim`` returns ``(T_y - 1) * hop`` samples (frame t centred on sample t * hop);
@@ -30,6 +30,8 @@ class GriffinLim(nn.Module):
         power: exponent applied to the linear magnitude (> 1 sharpens).
         seed: seed of the initial random phase (the same for every call).
     """
+
+    cfg: AudioConfig
 
     name = "griffin_lim"
 
@@ -56,25 +58,9 @@ class GriffinLim(nn.Module):
         # samples griffin_lim rebuilds.
         self.min_frames = (cfg.n_fft // 2) // cfg.hop_length + 2
 
-    @property
-    def sample_rate(self) -> int:
-        return self.cfg.sample_rate
-
-    @property
-    def hop_length(self) -> int:
-        return self.cfg.hop_length
-
-    @property
-    def n_mels(self) -> int:
-        return self.cfg.n_mels
-
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel ``[B, n_mels, T_y]`` -> waveform ``[B, 1, T_y * hop_length]`` float32."""
-        if mel.dim() != 3 or mel.shape[1] != self.cfg.n_mels:
-            raise UserValueError(
-                f"{self.name}: expected a log-mel [B, {self.cfg.n_mels}, T_y], "
-                f"got shape {tuple(mel.shape)}"
-            )
+        self.check_mel(mel)
         T_y = mel.shape[-1]
         silence = math.log(LOG_EPS)
         mel = F.pad(mel, (0, max(0, self.min_frames - T_y)), value=silence)  # [B, n_mels, >= T_y]

@@ -24,6 +24,7 @@ from torch.nn.utils import parametrizations
 
 from glowtts.errors import InputNotFoundError, UserValueError
 from glowtts.model.wavenet import remove_weight_norm as _fold_weight_norm
+from glowtts.vocoder.base import MelVocoder
 
 __all__ = [
     "HIFIGAN_PRESETS",
@@ -201,7 +202,7 @@ class _ResBlock2(nn.Module):
         return x
 
 
-class HiFiGAN(nn.Module):
+class HiFiGAN(MelVocoder):
     """HiFi-GAN generator: log-mel ``[B, n_mels, T_y]`` -> waveform ``[B, 1, T_y * hop]``.
 
     conv_pre -> per upsampling: lrelu, transposed conv (stride = rate), mean of the residual
@@ -211,6 +212,8 @@ class HiFiGAN(nn.Module):
     Args:
         cfg: the hyperparameters (see :data:`HIFIGAN_PRESETS`).
     """
+
+    cfg: HiFiGANConfig
 
     def __init__(self, cfg: HiFiGANConfig) -> None:
         super().__init__()
@@ -235,25 +238,9 @@ class HiFiGAN(nn.Module):
         c_last = C // 2 ** len(cfg.upsample_rates)
         self.conv_post = _weight_normed(nn.Conv1d(c_last, 1, PRE_POST_KERNEL, padding=pad))
 
-    @property
-    def sample_rate(self) -> int:
-        return self.cfg.sample_rate
-
-    @property
-    def hop_length(self) -> int:
-        return self.cfg.hop_length
-
-    @property
-    def n_mels(self) -> int:
-        return self.cfg.n_mels
-
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel ``[B, n_mels, T_y]`` -> waveform in [-1, 1] ``[B, 1, T_y * hop_length]``."""
-        if mel.dim() != 3 or mel.shape[1] != self.cfg.n_mels:
-            raise UserValueError(
-                f"{self.name}: expected a log-mel [B, {self.cfg.n_mels}, T_y], "
-                f"got shape {tuple(mel.shape)}"
-            )
+        self.check_mel(mel)
         n_blocks = len(self.cfg.resblock_kernel_sizes)
         x = self.conv_pre(mel)  # [B, C, T_y]
         for i, up in enumerate(self.ups):
