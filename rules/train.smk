@@ -28,6 +28,7 @@ rule train:
         config=TRAIN_VIEW,
         config_json=json.dumps(TRAIN_VIEW, sort_keys=True),
         folder=lambda wildcards, output: os.path.dirname(output.checkpoint),
+        checkout=workflow.basedir,  # this checkout's glowtts, installed or not (as scripts/ do)
     log:
         f"{LOGS}/train.log",
     benchmark:
@@ -60,6 +61,7 @@ rule train:
             prefix=""
             launch="--standalone --nnodes 1"
         fi
+        export PYTHONPATH={params.checkout:q}${{PYTHONPATH:+:$PYTHONPATH}}
         export OMP_NUM_THREADS=$(( {threads} / {resources.nproc_per_node} > 0 ? {threads} / {resources.nproc_per_node} : 1 ))
         $prefix torchrun $launch --nproc_per_node {resources.nproc_per_node} \
             -m glowtts.train --params-json {params.config_json:q} \
