@@ -211,3 +211,21 @@ def test_bf16_autocast_step_keeps_losses_in_float32(data_dir: Path) -> None:
     mle, dur, _ = forward_backward(model, batch, CPU, autocast=bf16)
     assert mle.dtype == torch.float32 and np.isfinite(float(mle)) and np.isfinite(float(dur))
     assert all(q.grad is not None and q.grad.dtype == torch.float32 for q in model.parameters())
+
+
+def test_tensorboard_holds_scalars_images_and_audio(data_dir: Path, tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = tiny_config(steps=4, validate_every=2, checkpoint_every=4)
+    train(cfg, paths_in(data_dir, tmp_path))
+    events = EventAccumulator(str(tmp_path / "tensorboard"), size_guidance={"audio": 0})
+    events.Reload()
+    tags = events.Tags()
+    for scalar in ("loss/mle", "loss/duration", "lr", "grad_norm", "step_time_s", "frames_per_s",
+                   "skipped_steps", "padding/mel", "padding/mas", "val/loss/mle"):  # fmt: skip
+        assert scalar in tags["scalars"], (scalar, tags["scalars"])
+    assert [e.step for e in events.Scalars("loss/mle")] == [1, 2, 3, 4]
+    assert {"val/mel", "val/alignment"} <= set(tags["images"])
+    assert "val/generated" in tags["audio"]
+    audio = events.Audio("val/generated")[-1]
+    assert audio.sample_rate == cfg.audio.sample_rate and audio.step == 4
