@@ -32,8 +32,7 @@ from glowtts.data.dataset import collate
 from glowtts.data.manifest import read_manifest
 from glowtts.data.store import FeatureStore
 from glowtts.metrics import aggregate, alignment_scores, merge_blanks
-from glowtts.model.glowtts import HALF_LOG_2PI
-from glowtts.model.losses import glowtts_losses
+from glowtts.model.losses import LossTotals
 
 __all__ = ["EvalPaths", "evaluate"]
 
@@ -84,7 +83,7 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     wav_dir.mkdir(parents=True, exist_ok=True)
     plot_dir.mkdir(parents=True, exist_ok=True)
     generator = torch.Generator().manual_seed(cfg.seed)
-    sums = {"mle": 0.0, "values": 0.0, "dur": 0.0, "tokens": 0.0}
+    totals = LossTotals()
     timing = {"acoustic_s": 0.0, "vocoder_s": 0.0, "audio_s": 0.0}
     mas_scores: list[dict[str, float]] = []
     pred_scores: list[dict[str, float]] = []
@@ -93,13 +92,7 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
         batch = collate([store.get(u) for u in chunk])
         with torch.no_grad():
             out = model(batch.x, batch.x_lengths, batch.y, batch.y_lengths)
-            losses = glowtts_losses(out)
-            n_values = float(out.y_mask.sum()) * audio.n_mels
-            n_tokens = float(batch.x_lengths.sum())
-            sums["mle"] += (float(losses.mle) - HALF_LOG_2PI) * n_values
-            sums["values"] += n_values
-            sums["dur"] += float(losses.duration) * n_tokens
-            sums["tokens"] += n_tokens
+            totals.add(out)
             t0 = time.perf_counter()
             gen = model.infer(
                 batch.x,
@@ -145,8 +138,8 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
 
     metrics: dict[str, Any] = {
         "test_utterances": len(ids),
-        "test_loss_mle_nats": sums["mle"] / sums["values"] + HALF_LOG_2PI,
-        "test_loss_duration": sums["dur"] / sums["tokens"],
+        "test_loss_mle_nats": totals.mean_mle,
+        "test_loss_duration": totals.mean_duration,
         "rtf_acoustic": timing["acoustic_s"] / timing["audio_s"],
         "rtf_vocoder": timing["vocoder_s"] / timing["audio_s"],
         "vocoder": vocoder.name,

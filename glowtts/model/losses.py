@@ -9,7 +9,7 @@ import torch
 
 from glowtts.model.glowtts import DURATION_EPS, HALF_LOG_2PI, TrainOutput
 
-__all__ = ["DURATION_EPS", "Losses", "duration_loss", "glowtts_losses", "mle_loss"]
+__all__ = ["DURATION_EPS", "LossTotals", "Losses", "duration_loss", "glowtts_losses", "mle_loss"]
 
 
 def mle_loss(
@@ -89,3 +89,33 @@ def glowtts_losses(
         out.logw.to(f32), out.logw_target.to(f32), out.x_mask.sum(dim=(1, 2)).to(f32), n_tokens
     )
     return Losses(total=mle + dur, mle=mle, duration=dur)
+
+
+@dataclass
+class LossTotals:
+    """Losses over many batches, each weighted by its mel values and tokens: the exact means
+    over a whole split (not a mean of batch means)."""
+
+    mle: float = 0.0  # sum of (mle - 0.5 log 2 pi) * mel values
+    values: float = 0.0
+    duration: float = 0.0  # sum of duration loss * tokens
+    tokens: float = 0.0
+
+    def add(self, out: TrainOutput) -> Losses:
+        """Add one batch's training-forward output; return its own losses."""
+        losses = glowtts_losses(out)
+        n_values = float(out.y_mask.sum()) * out.z.size(1)
+        n_tokens = float(out.x_mask.sum())
+        self.mle += (float(losses.mle) - HALF_LOG_2PI) * n_values
+        self.duration += float(losses.duration) * n_tokens
+        self.values += n_values
+        self.tokens += n_tokens
+        return losses
+
+    @property
+    def mean_mle(self) -> float:
+        return self.mle / self.values + HALF_LOG_2PI
+
+    @property
+    def mean_duration(self) -> float:
+        return self.duration / self.tokens

@@ -40,7 +40,7 @@ from glowtts.data.sampler import BucketBatchSampler
 from glowtts.data.store import FeatureStore
 from glowtts.errors import UserError
 from glowtts.model.glowtts import HALF_LOG_2PI, GlowTTS
-from glowtts.model.losses import glowtts_losses
+from glowtts.model.losses import LossTotals, glowtts_losses
 from glowtts.train.distributed import DistEnv, all_reduce_sum, init_distributed, shutdown
 from glowtts.train.observe import TrainingMonitor
 from glowtts.train.schedule import noam_scheduler
@@ -476,18 +476,12 @@ class _Trainer:
         sampler = BucketBatchSampler(
             self.val_set.lengths, batch_size=self.tc.batch_size, shuffle=False, seed=self.cfg.seed
         )
-        mle_sum = dur_sum = values = tokens = 0.0
+        totals = LossTotals()
         for indices in sampler:
             batch = collate([self.val_set[i] for i in indices]).to(self.device)
             with self._autocast():
-                out = self.raw(batch.x, batch.x_lengths, batch.y, batch.y_lengths)
-            n_values = float(out.y_mask.sum()) * self.cfg.audio.n_mels
-            n_tokens = float(batch.x_lengths.sum())
-            losses = glowtts_losses(out)
-            mle_sum += (float(losses.mle) - HALF_LOG_2PI) * n_values
-            dur_sum += float(losses.duration) * n_tokens
-            values, tokens = values + n_values, tokens + n_tokens
-        mle, dur = mle_sum / values + HALF_LOG_2PI, dur_sum / tokens
+                totals.add(self.raw(batch.x, batch.x_lengths, batch.y, batch.y_lengths))
+        mle, dur = totals.mean_mle, totals.mean_duration
         monitor.validation(
             self.progress.step,
             {"val/loss/mle": mle, "val/loss/duration": dur, "val/loss/total": mle + dur},
