@@ -15,6 +15,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 # `--config 'model={hidden_channels: 32}'` leaves nested values as strings: read them as YAML.
 update_config(config, typed_overrides(workflow.config_settings.overwrite_config))
 
@@ -29,6 +32,7 @@ include: "rules/data.smk"
 include: "rules/mas.smk"
 include: "rules/features.smk"
 include: "rules/train.smk"
+include: "rules/evaluate.smk"
 
 
 rule all:
@@ -38,3 +42,4 @@ rule all:
         f"{OUT}/features/store",
         MAS_STAMP,
         f"{OUT}/train/glowtts.pt",
+        f"{OUT}/eval/metrics.json",

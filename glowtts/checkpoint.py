@@ -88,6 +88,12 @@ class Checkpoint:
     package_version: str = ""
     known: list[str] | None = None  # config fields the writer knew; None: all
 
+    @property
+    def step(self) -> int | None:
+        """The training step the weights are from (None: no training state, e.g. converted)."""
+        progress = (self.train or {}).get("progress") or {}
+        return int(progress["step"]) if "step" in progress else None
+
 
 def save_checkpoint(path: str | Path, ckpt: Checkpoint) -> Path:
     """Write ``ckpt`` to ``path`` atomically (temporary file, fsync, rename)."""

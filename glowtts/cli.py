@@ -1,4 +1,4 @@
-"""The ``glowtts`` command: synthesise speech, inspect a corpus, convert reference checkpoints.
+"""The ``glowtts`` command: synthesise speech, inspect a corpus, compare runs, convert checkpoints.
 
 Every subcommand is one ``argparse`` sub-parser and one function calling the package; heavy
 imports happen inside the function that needs them, so ``glowtts --help`` is instant. A
@@ -95,6 +95,27 @@ def _synthesize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _metrics(args: argparse.Namespace) -> int:
+    from glowtts.report import compare_runs, read_metrics
+
+    runs = {}
+    for path in args.files:
+        name = _run_name(path, args.files)
+        runs[name] = read_metrics(path)
+    print(compare_runs(runs, describe=args.describe))
+    return 0
+
+
+def _run_name(path: Path, all_paths: Sequence[Path]) -> str:
+    """``results/<run>/eval/metrics.json`` -> ``<run>``; else the path itself."""
+    parts = path.parts
+    if len(parts) >= 3 and parts[-2] == "eval" and parts[-1] == "metrics.json":
+        name = parts[-3]
+        if sum(1 for p in all_paths if p.parts[-3:-2] == (name,)) == 1:
+            return name
+    return str(path)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glowtts", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -140,6 +161,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 or auto (default)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled latents")
     p.set_defaults(func=_synthesize)
+
+    p = sub.add_parser(
+        "metrics",
+        help="evaluation metrics of runs side by side",
+        description="Print the evaluation metrics of one or more runs side by side, e.g. "
+        "glowtts metrics results/*/eval/metrics.json",
+    )
+    p.add_argument("files", type=Path, nargs="+", help="metrics.json files of the evaluation")
+    p.add_argument("--describe", action="store_true", help="add what each metric means")
+    p.set_defaults(func=_metrics)
 
     p = sub.add_parser(
         "convert",

@@ -1,24 +1,40 @@
-"""The evaluation stage: synthesise the test split and extra sentences, plot, and score.
+"""The evaluation stage: synthesise the test split and extra sentences, plot, score, and write
+the pages of the report.
 
 Writes into one folder::
 
-    wavs/<id>.wav, wavs/sentence_<k>.wav      generated speech (the configured vocoder)
-    plots/<id>_generated_vs_target.png        target vs generated log-mel (first few utterances)
-    plots/<id>_alignment.png                  the MAS alignment of the recording
-    metrics.json                              flat keys with units
+    metrics.json            flat keys with units (glowtts.report.METRIC_DESCRIPTIONS)
+    utterances.tsv          the per-utterance scores behind the means
+    wavs/<id>.wav           generated speech of every test utterance (the configured vocoder)
+    wavs/sentence_<k>.wav   the extra sentences of ``synthesis.sentences``
+    mels/<id>.png           recorded vs generated log-mel (the first few test utterances)
+    alignments/<id>.png     MAS alignment of the recording (the same utterances)
+    loss_curves.png         training and validation losses from the run's TensorBoard logs
+    lengths.png             clip durations per split
+    metrics.html, data.html, audio.html   pages for the Snakemake report
 
-Metrics: the test split's MLE and duration losses (nats per mel value; squared log-duration
-error per token), real-time factors of the acoustic model and of the vocoder measured apart
-(compute seconds per second of audio), and on the demo corpus, whose true durations are
-known, the alignment scores of :mod:`glowtts.metrics.alignment` for the MAS alignment of the
-recordings and for the predicted durations.
+Metrics (see ``glowtts.metrics`` for the definitions): the test split's MLE and duration
+losses; MCD-DTW, log-F0 RMSE and voicing error of the generated speech against the recordings,
+after the vocoder, as a listener hears it; real-time factors of the acoustic model and of the
+vocoder, timed apart; and, on the demo corpus, whose true durations are known, alignment scores
+for the MAS alignment of the recordings and for the predicted durations.
+
+Predicted durations are scored at their own speed (length scale 1): the duration predictor's
+frames per token ``exp(logw)``, with symbol boundaries at the rounded running sum. Rounding each
+token up, as synthesis does, would add half a frame per symbol on average and drift away from
+the recording; that is a choice of the synthesiser, not an error of the prediction.
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
 import logging
+import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,18 +43,17 @@ import numpy as np
 import torch
 
 from glowtts.checkpoint import load_checkpoint
-from glowtts.config import Config
+from glowtts.config import AudioConfig, Config
 from glowtts.data.dataset import collate
-from glowtts.data.manifest import read_manifest
+from glowtts.data.manifest import Utterance, read_manifest
 from glowtts.data.store import FeatureStore
-from glowtts.metrics import aggregate, alignment_scores, merge_blanks
 from glowtts.model.losses import LossTotals
 
-__all__ = ["EvalPaths", "evaluate"]
+__all__ = ["EvalPaths", "evaluate", "predicted_frames"]
 
 log = logging.getLogger(__name__)
 
-PLOTTED_UTTERANCES = 8  # plots for the first few test utterances (the report shows them)
+SHOWN_UTTERANCES = 8  # test utterances with plots and players in the report
 
 
 @dataclass(frozen=True)
@@ -46,27 +61,46 @@ class EvalPaths:
     """Inputs and the output folder of the evaluation.
 
     Attributes:
-        checkpoint: the trained voice; store: the feature store; test_list: the test filelist.
+        checkpoint: the trained voice; store: the feature store.
+        filelists: split name -> filelist; "test" is synthesised, all are summarised.
         durations: a demo corpus's durations.tsv (true frames per symbol), or None.
-        out: the evaluation folder (wavs/, plots/, metrics.json).
+        tensorboard: the training run's TensorBoard folder (loss curves), or None.
+        out: the evaluation folder.
     """
 
     checkpoint: Path
     store: Path
-    test_list: Path
+    filelists: Mapping[str, Path]
     durations: Path | None
+    tensorboard: Path | None
     out: Path
+
+
+@dataclass
+class _Timing:
+    acoustic_s: float = 0.0
+    vocoder_s: float = 0.0
+    audio_s: float = 0.0
+
+
+def predicted_frames(logw: np.ndarray) -> np.ndarray:
+    """Whole frames per token from predicted log-durations ``[T_x]``: boundaries at the rounded
+    running sum of ``exp(logw)``, so rounding never accumulates."""
+    ends = np.rint(np.cumsum(np.exp(np.asarray(logw, dtype=np.float64))))
+    return np.diff(np.concatenate([[0.0], ends])).astype(np.int64)
 
 
 def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     """Run the evaluation (``cfg.seed`` and ``cfg.synthesis`` are read); return the metrics."""
+    from glowtts.atomic import write_text
     from glowtts.checkpoint import build_model
-    from glowtts.synthesis import Synthesizer, build_vocoder, write_wav
+    from glowtts.synthesis import build_vocoder
 
     ckpt = load_checkpoint(paths.checkpoint)
     audio, synth = ckpt.config.audio, cfg.synthesis
     store = FeatureStore(paths.store, audio=audio)
-    ids = [u.id for u in read_manifest(paths.test_list)]
+    splits = {name: read_manifest(path) for name, path in paths.filelists.items()}
+    test = splits["test"]
     model = build_model(ckpt).eval()
     vocoder = build_vocoder(
         synth.vocoder,
@@ -75,21 +109,15 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
         hifigan_checkpoint=synth.hifigan_checkpoint,
         hifigan_preset=synth.hifigan_preset,
     )
-    truth = _true_durations(paths.durations)
-    from glowtts.text import BLANK_ID
-
-    blank_id = BLANK_ID if ckpt.config.text.add_blank else None
-    wav_dir, plot_dir = paths.out / "wavs", paths.out / "plots"
-    wav_dir.mkdir(parents=True, exist_ok=True)
-    plot_dir.mkdir(parents=True, exist_ok=True)
+    for sub in ("wavs", "mels", "alignments"):
+        (paths.out / sub).mkdir(parents=True, exist_ok=True)
+    scorer = _Scorer(audio, _true_durations(paths.durations), ckpt.config.text.add_blank)
     generator = torch.Generator().manual_seed(cfg.seed)
-    totals = LossTotals()
-    timing = {"acoustic_s": 0.0, "vocoder_s": 0.0, "audio_s": 0.0}
-    mas_scores: list[dict[str, float]] = []
-    pred_scores: list[dict[str, float]] = []
-    for start in range(0, len(ids), synth.batch_size):
-        chunk = ids[start : start + synth.batch_size]
-        batch = collate([store.get(u) for u in chunk])
+    totals, timing = LossTotals(), _Timing()
+    shown: list[tuple[Utterance, np.ndarray, np.ndarray]] = []
+    for start in range(0, len(test), synth.batch_size):
+        chunk = test[start : start + synth.batch_size]
+        batch = collate([store.get(u.id) for u in chunk])
         with torch.no_grad():
             out = model(batch.x, batch.x_lengths, batch.y, batch.y_lengths)
             totals.add(out)
@@ -103,61 +131,149 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
             )
             t1 = time.perf_counter()
             wavs = vocoder(gen.mel)  # [B, 1, T_y * hop]
-            t2 = time.perf_counter()
-        timing["acoustic_s"] += t1 - t0
-        timing["vocoder_s"] += t2 - t1
-        for row, uid in enumerate(chunk):
+            timing.vocoder_s += time.perf_counter() - t1
+        timing.acoustic_s += t1 - t0
+        for row, utt in enumerate(chunk):
             n_x, n_y = int(batch.x_lengths[row]), int(gen.y_lengths[row])
-            timing["audio_s"] += n_y * audio.hop_length / audio.sample_rate
-            write_wav(
-                wav_dir / f"{uid}.wav",
-                wavs[row, 0, : n_y * audio.hop_length].numpy(),
-                audio.sample_rate,
-            )
-            mas = out.durations[row, 0, :n_x].numpy()
-            pred = gen.durations[row, :n_x].numpy()
-            if uid in truth:
-                tokens = batch.x[row, :n_x].numpy()
-                mas_scores.append(alignment_scores(truth[uid], _per_symbol(mas, tokens, blank_id)))
-                pred_scores.append(
-                    alignment_scores(truth[uid], _per_symbol(pred, tokens, blank_id))
-                )
-            if start + row < PLOTTED_UTTERANCES:
-                _plot(plot_dir, uid, batch, out, gen, row, audio.hop_length / audio.sample_rate)
+            timing.audio_s += n_y * audio.hop_length / audio.sample_rate
+            wav = np.clip(wavs[row, 0, : n_y * audio.hop_length].numpy(), -1.0, 1.0)
+            _write_wav(paths.out / "wavs" / f"{utt.id}.wav", wav, audio.sample_rate)
+            recording = scorer.score(utt, wav, batch.x[row, :n_x].numpy(), out, row)
+            if len(shown) < SHOWN_UTTERANCES:
+                shown.append((utt, recording, wav))
+                _plot_utterance(paths.out, utt.id, batch, out, gen, row, audio)
 
-    sentences = Synthesizer(ckpt, vocoder=vocoder)(
-        list(synth.sentences),
-        noise_scale=synth.noise_scale,
-        length_scale=synth.length_scale,
-        batch_size=synth.batch_size,
-        seed=cfg.seed,
-    )
-    for k, result in enumerate(sentences, start=1):
-        assert result.wav is not None
-        write_wav(wav_dir / f"sentence_{k:02d}.wav", result.wav, audio.sample_rate)
-
+    sentence_wavs = _synthesize_sentences(cfg, ckpt, vocoder, paths.out / "wavs")
     metrics: dict[str, Any] = {
-        "test_utterances": len(ids),
+        "step": ckpt.step if ckpt.step is not None else "n/a",
+        "test_utterances": len(test),
         "test_loss_mle_nats": totals.mean_mle,
         "test_loss_duration": totals.mean_duration,
-        "rtf_acoustic": timing["acoustic_s"] / timing["audio_s"],
-        "rtf_vocoder": timing["vocoder_s"] / timing["audio_s"],
+        "rtf_acoustic": timing.acoustic_s / timing.audio_s,
+        "rtf_vocoder": timing.vocoder_s / timing.audio_s,
         "vocoder": vocoder.name,
         "noise_scale": synth.noise_scale,
         "length_scale": synth.length_scale,
+        **scorer.summary(),
     }
-    for name, scores in (("mas", mas_scores), ("predicted", pred_scores)):
-        if scores:
-            agg = aggregate(scores)
-            metrics[f"align_{name}_frames_exact"] = agg["frames_exact"]
-            metrics[f"align_{name}_frames_within_1"] = agg["frames_within_1"]
-            metrics[f"align_{name}_duration_mae_frames"] = agg["duration_mae_frames"]
-    from glowtts.atomic import write_text
-
     write_text(paths.out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+    write_text(paths.out / "utterances.tsv", scorer.table())
+    _write_pages(paths, metrics, splits, shown, sentence_wavs, list(synth.sentences), audio)
     for key, value in sorted(metrics.items()):
-        log.info("%-40s %s", key, f"{value:.4g}" if isinstance(value, float) else value)
+        log.info("%-38s %s", key, f"{value:.4g}" if isinstance(value, float) else value)
     return metrics
+
+
+class _Scorer:
+    """Per-utterance scores of the test split: spectral and pitch against the recording,
+    alignment against the true durations when there are any."""
+
+    def __init__(self, audio: AudioConfig, truth: dict[str, np.ndarray], add_blank: bool) -> None:
+        from glowtts.audio import MelSpectrogram
+        from glowtts.text import BLANK_ID
+
+        self.audio = dataclasses.replace(audio, dither=False)
+        self.mel = MelSpectrogram(audio)
+        self.truth = truth
+        self.blank_id = BLANK_ID if add_blank else None
+        self.rows: list[dict[str, Any]] = []
+        self.alignment: dict[str, list[dict[str, float]]] = {"mas": [], "predicted": []}
+
+    def score(
+        self, utt: Utterance, wav: np.ndarray, tokens: np.ndarray, out: Any, row: int
+    ) -> np.ndarray:
+        """Score one generated waveform; return the recording (for the audio page)."""
+        from glowtts.audio import load_wav
+        from glowtts.metrics import f0_errors, f0_track, mcd_dtw, mel_cepstrum
+
+        recording = load_wav(utt.wav, self.audio, utt_id=utt.id).wav
+        with torch.no_grad():
+            ref_mel = self.mel(torch.from_numpy(recording)).numpy()  # [n_mels, T_ref]
+            gen_mel = self.mel(torch.from_numpy(wav.astype(np.float32))).numpy()
+        mcd = mcd_dtw(mel_cepstrum(ref_mel), mel_cepstrum(gen_mel))
+        kw = {"frame_length": self.audio.n_fft, "hop_length": self.audio.hop_length}
+        f0 = f0_errors(
+            f0_track(recording, self.audio.sample_rate, **kw),
+            f0_track(wav, self.audio.sample_rate, **kw),
+            mcd.path,
+        )
+        record: dict[str, Any] = {
+            "id": utt.id,
+            "seconds": utt.seconds,
+            "mcd_dtw_db": mcd.mcd_db,
+            "log_f0_rmse_cents": f0["log_f0_rmse_cents"],
+            "voicing_error": f0["voicing_error"],
+            "_pairs": f0["pairs"],
+            "_voiced_pairs": f0["voiced_pairs"],
+        }
+        if utt.id in self.truth:
+            n_x = tokens.size
+            mas = out.durations[row, 0, :n_x].numpy()
+            pred = predicted_frames(out.logw[row, 0, :n_x].numpy())
+            for name, frames in (("mas", mas), ("predicted", pred)):
+                scores = self._alignment(self.truth[utt.id], frames, tokens, utt.id)
+                self.alignment[name].append(scores)
+                record[f"align_{name}_frames_exact"] = scores["frames_exact"]
+        self.rows.append(record)
+        return recording
+
+    def _alignment(
+        self, truth: np.ndarray, frames: np.ndarray, tokens: np.ndarray, uid: str
+    ) -> dict[str, float]:
+        from glowtts.metrics import alignment_scores, merge_blanks
+
+        per_token = np.rint(frames).astype(np.int64)
+        if self.blank_id is not None:
+            per_token = merge_blanks(per_token, tokens == self.blank_id)
+        if per_token.size != truth.size:
+            raise ValueError(
+                f"{uid}: the model reads {per_token.size} symbols but durations.tsv has "
+                f"{truth.size}; the demo corpus and the feature store disagree (rerun the "
+                "corpus stage)"
+            )
+        return alignment_scores(truth, per_token)
+
+    def summary(self) -> dict[str, float]:
+        """Corpus means: MCD per utterance, F0 RMSE over all voiced pairs, voicing over all
+        pairs; alignment scores over all frames / symbols (glowtts.metrics.aggregate)."""
+        from glowtts.metrics import aggregate
+
+        pairs = np.array([r["_pairs"] for r in self.rows])
+        voiced = np.array([r["_voiced_pairs"] for r in self.rows])
+        rmse = np.array([r["log_f0_rmse_cents"] for r in self.rows])
+        has = voiced > 0
+        out = {
+            "mcd_dtw_db": float(np.mean([r["mcd_dtw_db"] for r in self.rows])),
+            "log_f0_rmse_cents": (
+                float(np.sqrt(np.sum(voiced[has] * rmse[has] ** 2) / voiced[has].sum()))
+                if has.any()
+                else math.nan
+            ),
+            "voicing_error": float(
+                np.sum(pairs * np.array([r["voicing_error"] for r in self.rows])) / pairs.sum()
+            ),
+        }
+        for name, scores in self.alignment.items():
+            if scores:
+                agg = aggregate(scores)
+                for key in (
+                    "frames_exact",
+                    "frames_within_1",
+                    "duration_mae_frames",
+                    "boundary_mae_frames",
+                ):
+                    out[f"align_{name}_{key}"] = agg[key]
+        return out
+
+    def table(self) -> str:
+        """utterances.tsv: one row per test utterance."""
+        keys = [k for k in self.rows[0] if not k.startswith("_")] if self.rows else ["id"]
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+        writer.writerow(keys)
+        for r in self.rows:
+            writer.writerow([f"{r[k]:.6g}" if isinstance(r[k], float) else r[k] for k in keys])
+        return buffer.getvalue()
 
 
 def _true_durations(path: Path | None) -> dict[str, np.ndarray]:
@@ -169,25 +285,102 @@ def _true_durations(path: Path | None) -> dict[str, np.ndarray]:
     return {uid: np.asarray(frames) for uid, (_, frames) in read_durations(path).items()}
 
 
-def _per_symbol(durations: np.ndarray, tokens: np.ndarray, blank_id: int | None) -> np.ndarray:
-    """Frames per symbol: blanks' frames merged into their neighbours (glowtts.metrics)."""
-    rounded = np.rint(durations).astype(np.int64)
-    if blank_id is None:
-        return rounded
-    return merge_blanks(rounded, tokens == blank_id)
+def _write_wav(path: Path, wav: np.ndarray, sample_rate: int) -> None:
+    from glowtts.synthesis import write_wav
+
+    write_wav(path, wav, sample_rate)
 
 
-def _plot(folder: Path, uid: str, batch: Any, out: Any, gen: Any, row: int, hop_s: float) -> None:
+def _synthesize_sentences(cfg: Config, ckpt: Any, vocoder: Any, folder: Path) -> list[np.ndarray]:
+    from glowtts.synthesis import Synthesizer, write_wav
+
+    synth = cfg.synthesis
+    results = Synthesizer(ckpt, vocoder=vocoder)(
+        list(synth.sentences),
+        noise_scale=synth.noise_scale,
+        length_scale=synth.length_scale,
+        batch_size=synth.batch_size,
+        seed=cfg.seed,
+    )
+    wavs = []
+    for k, result in enumerate(results, start=1):
+        assert result.wav is not None
+        write_wav(folder / f"sentence_{k:02d}.wav", result.wav, ckpt.config.audio.sample_rate)
+        wavs.append(np.clip(result.wav, -1.0, 1.0))
+    return wavs
+
+
+def _plot_utterance(
+    folder: Path, uid: str, batch: Any, out: Any, gen: Any, row: int, audio: AudioConfig
+) -> None:
     from glowtts.plots import alignment_figure, mel_figure
 
-    folder.mkdir(parents=True, exist_ok=True)
     n_y, n_x = int(batch.y_lengths[row]), int(batch.x_lengths[row])
     n_gen, n_mas = int(gen.y_lengths[row]), int(out.y_lengths[row])
     mels = {
         f"{uid}: recording": batch.y[row, :, :n_y].numpy(),
         f"{uid}: generated": gen.mel[row, :, :n_gen].numpy(),
     }
-    fig = mel_figure(mels, hop_seconds=hop_s)
-    fig.savefig(folder / f"{uid}_generated_vs_target.png")
+    hop_s = audio.hop_length / audio.sample_rate
+    mel_figure(mels, hop_seconds=hop_s).savefig(folder / "mels" / f"{uid}.png")
     fig = alignment_figure(out.indices[row, :n_mas].numpy(), n_x, title=f"{uid}: MAS alignment")
-    fig.savefig(folder / f"{uid}_alignment.png")
+    fig.savefig(folder / "alignments" / f"{uid}.png")
+
+
+def _write_pages(
+    paths: EvalPaths,
+    metrics: dict[str, Any],
+    splits: dict[str, list[Utterance]],
+    shown: list[tuple[Utterance, np.ndarray, np.ndarray]],
+    sentence_wavs: list[np.ndarray],
+    sentences: list[str],
+    audio: AudioConfig,
+) -> None:
+    from glowtts.plots import lengths_figure, loss_curves_figure
+    from glowtts.report import AudioItem, audio_page, metrics_page, table_page, write_page
+    from glowtts.train.observe import read_scalars
+
+    out = paths.out
+    write_page(
+        out / "metrics.html",
+        metrics_page(
+            "Evaluation metrics",
+            f"Checkpoint {paths.checkpoint.name}, step {metrics['step']}, on the "
+            f"{metrics['test_utterances']} test utterances.",
+            metrics,
+        ),
+    )
+    rows = []
+    for name, utts in splits.items():
+        seconds = np.array([u.seconds for u in utts]) if utts else np.zeros(1)
+        rows.append(
+            (name, len(utts), seconds.sum() / 3600, seconds.mean(), seconds.min(), seconds.max())
+        )
+    write_page(
+        out / "data.html",
+        table_page(
+            "Data",
+            f"Clips per split at {audio.sample_rate} Hz (after the corpus stage's checks).",
+            ("split", "clips", "hours", "mean s", "shortest s", "longest s"),
+            rows,
+        ),
+    )
+    lengths_figure({n: [u.seconds for u in utts] for n, utts in splits.items()}).savefig(
+        out / "lengths.png"
+    )
+    scalars = read_scalars(paths.tensorboard) if paths.tensorboard is not None else {}
+    loss_curves_figure(scalars).savefig(out / "loss_curves.png")
+    items = [
+        AudioItem(utt.id, utt.text, [("recording", rec), ("generated", gen)])
+        for utt, rec, gen in shown
+    ]
+    items += [
+        AudioItem(f"sentence {k:02d}", text, [("generated", wav)])
+        for k, (text, wav) in enumerate(zip(sentences, sentence_wavs, strict=True), start=1)
+    ]
+    intro = (
+        f"Test utterances (recording, then generated) and extra sentences; vocoder "
+        f"{metrics['vocoder']}, noise scale {metrics['noise_scale']}, length scale "
+        f"{metrics['length_scale']}."
+    )
+    write_page(out / "audio.html", audio_page("Audio", intro, items, audio.sample_rate))

@@ -13,7 +13,7 @@ import numpy as np
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["alignment_figure", "mel_figure"]
+__all__ = ["alignment_figure", "lengths_figure", "loss_curves_figure", "mel_figure"]
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -73,4 +73,53 @@ def alignment_figure(
     ax.set_ylabel("token")
     if labels is not None and len(labels) == n_tokens and n_tokens <= 120:
         ax.set_yticks(range(n_tokens), labels, fontsize=6)
+    return fig
+
+
+def loss_curves_figure(scalars: dict[str, tuple[np.ndarray, np.ndarray]]) -> Figure:
+    """Training and validation losses against the step, one panel per loss.
+
+    Args:
+        scalars: tag -> (steps, values), as ``glowtts.train.observe.read_scalars`` returns;
+            ``loss/<name>`` (training) and ``val/loss/<name>`` (validation) are drawn, the
+            learning rate ``lr`` in a last panel when present.
+    """
+    names = sorted({t.split("/")[-1] for t in scalars if t.startswith(("loss/", "val/loss/"))})
+    panels = [*names, "lr"] if "lr" in scalars else names
+    fig = _figure(10, 2.4 * max(1, len(panels)))
+    axes = fig.subplots(max(1, len(panels)), 1, squeeze=False, sharex=True)[:, 0]
+    for ax, name in zip(axes, panels, strict=False):
+        if name == "lr":
+            steps, values = scalars["lr"]
+            ax.plot(steps, values, color="0.3")
+            ax.set_ylabel("learning rate")
+            continue
+        for tag, label, style in (
+            (f"loss/{name}", "training", "-"),
+            (f"val/loss/{name}", "validation", "o-"),
+        ):
+            if tag in scalars:
+                steps, values = scalars[tag]
+                ax.plot(steps, values, style, label=label, markersize=3)
+        ax.set_ylabel(f"{name} loss")
+        ax.legend(loc="upper right")
+    if not panels:
+        axes[0].text(0.5, 0.5, "no training scalars were logged", ha="center", va="center")
+    axes[-1].set_xlabel("step")
+    return fig
+
+
+def lengths_figure(seconds: dict[str, list[float]]) -> Figure:
+    """Histogram of clip durations, one series per split (shared bins)."""
+    fig = _figure(8, 3.2)
+    ax = fig.subplots()
+    values = [v for vs in seconds.values() for v in vs]
+    if values:
+        bins = np.linspace(min(values), max(values) + 1e-6, 31).tolist()
+        for name, vs in seconds.items():
+            ax.hist(vs, bins=bins, histtype="step", label=f"{name} ({len(vs)})")
+        ax.legend(loc="upper right")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("clips")
+    ax.set_title("clip durations per split")
     return fig

@@ -79,3 +79,8 @@ def user_filelists():
     if not CFG.split.from_filelists:
         return []
     return [CFG.split.train_filelist, CFG.split.val_filelist, CFG.split.test_filelist]
+
+
+def demo_truth():
+    """The demo corpus (its durations.tsv is the alignment truth the evaluation scores)."""
+    return {"demo": f"{OUT}/demo_corpus"} if CFG.dataset.kind == "demo" else {}

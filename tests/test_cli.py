@@ -45,3 +45,35 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
         main(["synthesise-everything"])
     assert exit_.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_metrics_prints_runs_side_by_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = []
+    for run, mcd in (("small", 6.25), ("base", 5.5)):
+        path = tmp_path / "results" / run / "eval" / "metrics.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"mcd_dtw_db": mcd, "step": 400, "custom_key": run}))
+        files.append(str(path))
+    (tmp_path / "results" / "small" / "eval" / "metrics.json").write_text(
+        json.dumps({"mcd_dtw_db": 6.25, "step": 400})  # one run lacks a key
+    )
+    assert main(["metrics", *files, "--describe"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["metric", "small", "base", "meaning"]
+    mcd = next(line for line in lines if line.startswith("mcd_dtw_db"))
+    assert mcd.split()[1:3] == ["6.25", "5.5"] and "dB" in mcd
+    custom = next(line for line in lines if line.startswith("custom_key"))
+    assert custom.split() == ["custom_key", "-", "base"]
+
+
+def test_metrics_names_a_missing_or_foreign_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["metrics", str(tmp_path / "nope.json")]) == 1
+    assert "nope.json does not exist: run the evaluation first" in capsys.readouterr().err
+    other = tmp_path / "other.json"
+    other.write_text('{"nested": {"a": 1}}')
+    assert main(["metrics", str(other)]) == 1
+    assert "other.json: expected a flat JSON object of metrics" in capsys.readouterr().err

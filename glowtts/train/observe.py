@@ -20,9 +20,31 @@ if TYPE_CHECKING:
 
     from glowtts.config import AudioConfig
 
-__all__ = ["TrainingMonitor", "format_metrics"]
+__all__ = ["TrainingMonitor", "format_metrics", "read_scalars"]
 
 log = logging.getLogger("glowtts.train")
+
+
+def read_scalars(folder: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The scalars a run logged to ``folder`` (its ``tensorboard`` folder), tag -> (steps, values).
+
+    Events of a resumed run's abandoned steps are gone (the writer purges them), so each tag's
+    steps ascend. An empty dict when the folder holds no event files.
+    """
+    from tensorboard.backend.event_processing.event_accumulator import (
+        SCALARS,
+        EventAccumulator,
+    )
+
+    if not any(Path(folder).glob("events.out.tfevents.*")):
+        return {}
+    events = EventAccumulator(str(folder), size_guidance={SCALARS: 0}).Reload()  # 0: keep all
+    out = {}
+    for tag in events.Tags()[SCALARS]:
+        by_step = {e.step: e.value for e in events.Scalars(tag)}  # the last write of a step wins
+        steps = np.array(sorted(by_step), dtype=np.int64)
+        out[tag] = (steps, np.array([by_step[s] for s in steps], dtype=np.float64))
+    return out
 
 
 def format_metrics(metrics: dict[str, float]) -> str:

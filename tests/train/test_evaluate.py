@@ -1,14 +1,20 @@
-"""The evaluation stage on a tiny voice: wavs, plots, metrics with the demo's true durations."""
+"""The evaluation stage on a tiny voice: wavs, plots, pages, metrics with the demo's durations."""
 
 from __future__ import annotations
 
+import base64
+import csv
 import json
+import math
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from train_helpers import paths_in, tiny_config
 
-from glowtts.evaluate import EvalPaths, evaluate
+from glowtts.evaluate import EvalPaths, evaluate, predicted_frames
 from glowtts.train import train
 
 
@@ -18,24 +24,69 @@ def voice(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
     return train(tiny_config(steps=2, checkpoint_every=2), paths_in(data_dir, out))
 
 
-def test_evaluation_writes_wavs_plots_and_metrics(
-    voice: Path, data_dir: Path, tmp_path: Path
-) -> None:
-    cfg = tiny_config()
+@pytest.fixture(scope="module")
+def evaluated(
+    voice: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("eval")
     paths = EvalPaths(
         checkpoint=voice,
         store=data_dir / "store",
-        test_list=data_dir / "test.tsv",
+        filelists={s: data_dir / f"{s}.tsv" for s in ("train", "val", "test")},
         durations=data_dir / "corpus" / "durations.tsv",
-        out=tmp_path / "eval",
+        tensorboard=voice.parent / "tensorboard",
+        out=out,
     )
-    metrics = evaluate(cfg, paths)
-    on_disk = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert on_disk == pytest.approx(metrics)
-    assert metrics["test_utterances"] == 4
-    for key in ("align_mas_frames_exact", "align_predicted_frames_within_1", "rtf_vocoder"):
-        assert 0 <= metrics[key] < float("inf"), key
-    wavs = sorted(p.name for p in (tmp_path / "eval" / "wavs").iterdir())
+    return out, evaluate(tiny_config(), paths)
+
+
+def test_metrics_json_holds_every_score(evaluated: tuple[Path, dict[str, object]]) -> None:
+    out, metrics = evaluated
+    assert json.loads((out / "metrics.json").read_text()) == pytest.approx(metrics, nan_ok=True)
+    assert metrics["test_utterances"] == 4 and metrics["step"] == 2
+    for key in (
+        "align_mas_frames_exact",
+        "align_predicted_frames_within_1",
+        "align_mas_duration_mae_frames",
+        "rtf_acoustic",
+        "rtf_vocoder",
+        "mcd_dtw_db",
+        "voicing_error",
+    ):
+        value = metrics[key]
+        assert isinstance(value, float) and 0 <= value < math.inf, key
+    assert metrics["mcd_dtw_db"] > 0  # an untrained voice is not its recording
+    with (out / "utterances.tsv").open() as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert len(rows) == 4 and {"id", "mcd_dtw_db", "align_mas_frames_exact"} <= rows[0].keys()
+    assert float(np.mean([float(r["mcd_dtw_db"]) for r in rows])) == pytest.approx(
+        metrics["mcd_dtw_db"], rel=1e-5
+    )
+
+
+def test_wavs_plots_and_pages(evaluated: tuple[Path, dict[str, object]]) -> None:
+    out, _ = evaluated
+    cfg = tiny_config()
+    wavs = sorted(p.name for p in (out / "wavs").iterdir())
     assert len(wavs) == 4 + len(cfg.synthesis.sentences) and "sentence_01.wav" in wavs
-    plots = list((tmp_path / "eval" / "plots").glob("*_generated_vs_target.png"))
-    assert len(plots) == 4 and len(list((tmp_path / "eval" / "plots").glob("*_alignment.png"))) == 4
+    assert sf.info(str(out / "wavs" / wavs[0])).samplerate == cfg.audio.sample_rate
+    for folder in ("mels", "alignments"):
+        assert len(list((out / folder).glob("*.png"))) == 4, folder
+    for name in ("loss_curves.png", "lengths.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    page = (out / "audio.html").read_text()
+    players = re.findall(
+        r'<audio controls preload="none" src="data:audio/wav;base64,([^"]+)"', page
+    )
+    assert len(players) == 2 * 4 + len(cfg.synthesis.sentences)  # recording + generated
+    first = base64.b64decode(players[0])
+    assert first[:4] == b"RIFF" and first[8:12] == b"WAVE"
+    assert "test_loss_mle_nats" in (out / "metrics.html").read_text()
+    data = (out / "data.html").read_text()
+    assert all(f"<td>{s}</td>" in data for s in ("train", "val", "test"))
+
+
+def test_predicted_frames_round_the_running_sum() -> None:
+    # 1.4 + 1.4 + 1.4: rounding each gives 3 frames, the running sum 4 (as many as spoken)
+    frames = predicted_frames(np.log(np.array([1.4, 1.4, 1.4])))
+    assert frames.tolist() == [1, 2, 1] and frames.sum() == 4

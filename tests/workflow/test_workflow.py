@@ -25,6 +25,7 @@ WORKFLOW_PARTS = [
     "config",
     "envs",
     "profiles",
+    "report",
     ".test",
     "glowtts",
     "monotonic_align",
@@ -86,6 +87,7 @@ def test_dry_run_of_the_whole_default_dag(workflow: Path) -> None:
         "features": 1,
         "build_mas": 1,
         "train": 1,
+        "evaluate": 1,
     }, proc.stdout
 
 
@@ -454,6 +456,10 @@ def test_the_whole_dag_trains_resumes_after_a_kill_and_ignores_shard_edits(
     assert list((train_dir / "tensorboard").glob("events.out.tfevents.*"))
     log = (workflow / "results/test/logs/train.log").read_text()
     assert "step=4" in log and "validation step=4" in log
+    metrics = json.loads((workflow / "results/test/eval/metrics.json").read_text())
+    assert metrics["step"] == 4 and metrics["test_utterances"] == 4
+    assert "align_mas_frames_exact" in metrics and "mcd_dtw_db" in metrics
+    assert len(list((workflow / "results/test/eval/wavs").glob("*.wav"))) == 4 + 4
 
     # Other feature shards give the same features: training is not rerun.
     (workflow / "shards.yaml").write_text("features: {shards: 3}\n")
@@ -500,6 +506,47 @@ def test_the_whole_dag_trains_resumes_after_a_kill_and_ignores_shard_edits(
 
 
 @pytest.mark.slow
+def test_synthesis_edits_rerun_only_the_evaluation_and_the_report_holds_it(
+    workflow: Path,
+) -> None:
+    """After the whole DAG ran (previous test): a new noise scale reruns the evaluation (and
+    the record of the config), nothing else; the report embeds the metrics and the audio."""
+    configs = ["--configfile", TEST_CONFIG, "long.yaml", "noise.yaml"]
+    (workflow / "noise.yaml").write_text("synthesis: {noise_scale: 0.3}\n")
+    plan = _jobs(snakemake(workflow, "-n", "--quiet", "rules", *configs))
+    assert plan == {"evaluate": 1, "resolved_config": 1}, plan
+    snakemake(workflow, *configs)
+    metrics = json.loads((workflow / "results/test/eval/metrics.json").read_text())
+    assert metrics["noise_scale"] == 0.3
+
+    report = workflow / "results/test/report.html"
+    snakemake(workflow, "--report", str(report), *configs)
+    pages = _report_pages(report.read_text())
+    metrics_page = next(p for name, p in pages.items() if name.endswith("metrics.html"))
+    assert "mcd_dtw_db" in metrics_page and "align_mas_frames_exact" in metrics_page
+    audio_page = next(p for name, p in pages.items() if name.endswith("audio.html"))
+    assert audio_page.count("<audio controls") == 2 * 4 + 4  # 4 test pairs, 4 sentences
+    names = " ".join(pages)
+    for wanted in ("loss_curves.png", "lengths.png", "data.html"):
+        assert wanted in names, (wanted, names)
+
+
+def _report_pages(text: str) -> dict[str, str]:
+    """file name -> content of every item embedded in a Snakemake report (HTML decoded, other
+    types as their mime type): items are base64 data URIs that carry their file name."""
+    import base64
+
+    items: dict[str, str] = {}
+    pattern = r"data:([\w/+.-]+);(?:[^;,\"]*;)*?filename=([^;,\"]+);base64,([A-Za-z0-9+/=]+)"
+    for mime, name, payload in re.findall(pattern, text):
+        if mime == "text/html":
+            items[name] = base64.b64decode(payload).decode("utf-8")
+        else:
+            items[name] = mime
+    return items
+
+
+@pytest.mark.slow
 def test_the_train_rule_launches_one_torchrun_per_node_on_slurm(
     workflow: Path, tmp_path: Path
 ) -> None:
@@ -534,9 +581,9 @@ mkdir -p "$(dirname "$2")" && echo fake > "$2"
     env.pop("SLURM_JOB_NODELIST", None)
     env["PYTHONPATH"] = str(workflow)
     proc = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", TEST_CONFIG,
-         "--forcerun", "train", "results/test/train/glowtts.pt",
-         "--set-resources", "train:nodes=2", "train:tasks=2", "train:mpi=srun",
+        # the target first: --configfile and --forcerun take every word that follows
+        [sys.executable, "-m", "snakemake", "results/test/train/glowtts.pt", "--cores", "2",
+         "--configfile", TEST_CONFIG, "--forcerun", "train", "--set-resources", "train:nodes=2", "train:tasks=2", "train:mpi=srun",
          "train:nproc_per_node=4"],
         cwd=workflow, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
