@@ -138,7 +138,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Synthesise speech with a checkpoint; the text frontend, audio settings and "
         "default sampling come from the checkpoint itself.",
     )
-    p.add_argument("text", nargs="?", help="the text to speak")
+    p.add_argument(
+        "text",
+        nargs="?",
+        help="the text to speak; [words|1.5] speaks those words 1.5 times as long",
+    )
     p.add_argument("--text-file", type=Path, help="or one utterance per line (batched)")
     p.add_argument(
         "--checkpoint", type=Path, required=True, help="e.g. results/demo/train/glowtts.pt"

@@ -82,18 +82,23 @@ class Synthesizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text``; a text with no symbol or unknown characters is refused."""
+        return self.encode_with_speed(text)[0]
+
+    def encode_with_speed(self, text: str) -> tuple[list[int], list[float]]:
+        """Token ids and a duration factor per id (per-word speed markup ``[words|1.5]``);
+        a text with no symbol or unknown characters is refused."""
         if not text.strip():
             raise UserValueError("empty text: nothing to synthesise")
         from glowtts.text import SYMBOLS
 
-        ids = self.frontend.encode(text)
+        ids, factors = self.frontend.encode_with_speed(text)
         spoken = [i for i in ids if i < len(SYMBOLS) and SYMBOLS[i][-1:].isalnum()]
         if not spoken:  # only spaces, punctuation or blanks: nothing to say
             raise UserValueError(
                 f"text {text!r} leaves no letter or phone to speak after "
                 f"{self.frontend.cfg.cleaners}"
             )
-        return ids
+        return ids, factors
 
     @torch.no_grad()
     def __call__(
@@ -112,7 +117,8 @@ class Synthesizer:
             length_scale: multiplies every duration (> 1 is slower).
             seed: seeds the latents' noise (a generator of its own, not the global one).
         """
-        encoded = [self.encode(t) for t in texts]
+        pairs = [self.encode_with_speed(t) for t in texts]
+        encoded = [ids for ids, _ in pairs]
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
         results: list[Synthesized | None] = [None] * len(texts)
         generator = torch.Generator(self.device).manual_seed(seed)
@@ -120,13 +126,16 @@ class Synthesizer:
             chunk = order[start : start + batch_size]
             lengths = torch.tensor([len(encoded[i]) for i in chunk])
             x = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)  # [B, T_x]
+            speed = torch.ones(x.shape)  # [B, T_x] per-token duration factors
             for row, i in enumerate(chunk):
                 x[row, : len(encoded[i])] = torch.tensor(encoded[i])
+                speed[row, : len(encoded[i])] = torch.tensor(pairs[i][1])
             out = self.model.infer(
                 x.to(self.device),
                 lengths.to(self.device),
                 noise_scale=noise_scale,
                 length_scale=length_scale,
+                duration_scale=speed.to(self.device) if bool((speed != 1).any()) else None,
                 generator=generator,
             )
             wavs = self.vocoder(out.mel) if self.vocoder is not None else None  # [B, 1, T*hop]

@@ -111,3 +111,45 @@ def test_a_converted_reference_checkpoint_speaks(shared_fixtures: Path, tmp_path
     assert main(["synthesize", "It speaks.", "--checkpoint", str(ckpt), "-o", str(out)]) == 0
     wav, rate = sf.read(out)
     assert rate == 22050 and len(wav) > 0 and len(wav) % HOP == 0
+
+
+def test_per_word_speed_lengthens_only_the_marked_words(checkpoint: Path) -> None:
+    synth = Synthesizer.from_file(checkpoint)
+    plain_ids, plain_speed = synth.encode_with_speed("Say hello now.")
+    ids, speed = synth.encode_with_speed("Say [hello|2] now.")
+    assert ids == plain_ids and plain_speed == [1.0] * len(ids)
+    marked = [i for i, f in enumerate(speed) if f != 1.0]
+    assert synth.frontend.decode([ids[i] for i in marked]) == "hello" and {
+        speed[i] for i in marked
+    } == {2.0}
+    (plain,) = synth(["Say hello now."], noise_scale=0.0)
+    (slow,) = synth(["Say [hello|2] now."], noise_scale=0.0)
+    word = slice(marked[0], marked[-1] + 1)
+    # predicted durations are ceil(w * factor): the marked tokens about double, others unchanged
+    assert (slow.durations[word] >= 2 * plain.durations[word] - 1).all()
+    others = [i for i in range(len(ids)) if i not in marked]
+    assert (slow.durations[others] == plain.durations[others]).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Say [hello now.", r"per-word speed is written \[words\|factor\]"),
+        ("Say [hello|0] now.", "the factor must be a positive number"),
+        ("a [b|x] c", r"per-word speed is written"),
+    ],
+)
+def test_malformed_speed_markup_is_named(checkpoint: Path, text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        Synthesizer.from_file(checkpoint)([text], noise_scale=0.0)
+
+
+def test_speed_factors_follow_the_blanks() -> None:
+    from glowtts.config import TextConfig
+    from glowtts.text import BLANK_ID, TextFrontend
+
+    frontend = TextFrontend(TextConfig(cmudict=False, add_blank=True))
+    ids, speed = frontend.encode_with_speed("ab [cd|3]")
+    assert ids == frontend.encode("ab cd") and ids[0::2] == [BLANK_ID] * 6
+    # _ a _ b _ ' ' _ c _ d _  : a blank takes the factor of the token before it
+    assert speed == [1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3]

@@ -65,6 +65,10 @@ class UnknownChar:
         return f"{describe_char(self.char)} x{self.count} in {', '.join(self.utt_ids)}"
 
 
+# per-word speed markup: [words|factor]
+_SPEED_RE = re.compile(r"\[([^\[\]|]+)\|\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*\]")
+
+
 class TextFrontend:
     """Turns text into the model's symbol ids as configured by ``TextConfig``.
 
@@ -143,6 +147,60 @@ class TextFrontend:
                 f"(text {text!r}); fix the text or set text.on_unknown_char: drop"
             )
         return intersperse(ids) if self.cfg.add_blank else ids
+
+    def encode_with_speed(
+        self, text: str, utt_id: str | None = None
+    ) -> tuple[list[int], list[float]]:
+        """Like :meth:`encode`, reading per-word speed markup ``[words|factor]``.
+
+        ``"Say [this slowly|1.5] please."`` speaks "this slowly" 1.5 times as long (the
+        factor multiplies those tokens' durations, as ``length_scale`` does for all); the
+        text is otherwise the same as without the markup. A blank takes the factor of the
+        token before it (the first blank, of the first token).
+
+        Returns:
+            ids, and one duration factor per id.
+
+        Raises:
+            ValueError: malformed markup (a ``[`` or ``]`` outside ``[words|factor]``, or a
+                factor that is not a positive number), or as :meth:`encode`.
+        """
+        parts: list[tuple[str, float]] = []
+        start = 0
+        for m in _SPEED_RE.finditer(text):
+            parts.append((text[start : m.start()], 1.0))
+            factor = float(m.group(2))
+            if not 0.0 < factor < 100.0:
+                raise UserValueError(
+                    f"speed markup {m.group(0)!r}: the factor must be a positive number below "
+                    "100 (> 1 slower, < 1 faster)"
+                )
+            parts.append((m.group(1), factor))
+            start = m.end()
+        parts.append((text[start:], 1.0))
+        for piece, _ in parts:
+            if "[" in piece or "]" in piece or "|" in piece:
+                raise UserValueError(
+                    f"text {text!r}: per-word speed is written [words|factor], e.g. "
+                    "[very slowly|1.5]; other brackets are not allowed"
+                )
+        ids: list[int] = []
+        factors: list[float] = []
+        for piece, factor in parts:
+            if not piece:
+                continue
+            piece_ids, unknown = self._tokenize(piece)
+            if unknown and self.cfg.on_unknown_char == "error":
+                self.encode(piece, utt_id)  # raises the named error
+            ids.extend(piece_ids)
+            factors.extend([factor] * len(piece_ids))
+        if not self.cfg.add_blank:
+            return ids, factors
+        blank_factors = [factors[0] if factors else 1.0, *factors]  # before each id, and last
+        out_factors = [0.0] * (2 * len(ids) + 1)
+        out_factors[0::2] = blank_factors
+        out_factors[1::2] = factors
+        return intersperse(ids), out_factors
 
     def unknown_characters(self, rows: Iterable[tuple[str, str]]) -> dict[str, UnknownChar]:
         """What ``encode`` would drop over ``(utt_id, text)`` rows, in first-seen order."""
