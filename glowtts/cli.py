@@ -98,9 +98,13 @@ def _synthesize(args: argparse.Namespace) -> int:
 def _metrics(args: argparse.Namespace) -> int:
     from glowtts.report import compare_runs, read_metrics
 
+    from glowtts.errors import UserValueError
+
     runs = {}
     for path in args.files:
         name = _run_name(path, args.files)
+        if name in runs:
+            raise UserValueError(f"{path} is given twice")
         runs[name] = read_metrics(path)
     print(compare_runs(runs, describe=args.describe))
     return 0

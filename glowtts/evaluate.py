@@ -11,7 +11,8 @@ Writes into one folder::
     alignments/<id>.png     MAS alignment of the recording (the same utterances)
     loss_curves.png         training and validation losses from the run's TensorBoard logs
     lengths.png             clip durations per split
-    metrics.html, data.html, audio.html   pages for the Snakemake report
+    audio/<id>.html         audio players: recording and generated (first few), extra sentences
+    metrics.html, data.html pages for the Snakemake report
 
 Metrics (see ``glowtts.metrics`` for the definitions): the test split's MLE and duration
 losses; MCD-DTW, log-F0 RMSE and voicing error of the generated speech against the recordings,
@@ -19,10 +20,13 @@ after the vocoder, as a listener hears it; real-time factors of the acoustic mod
 vocoder, timed apart; and, on the demo corpus, whose true durations are known, alignment scores
 for the MAS alignment of the recordings and for the predicted durations.
 
-Predicted durations are scored at their own speed (length scale 1): the duration predictor's
-frames per token ``exp(logw)``, with symbol boundaries at the rounded running sum. Rounding each
-token up, as synthesis does, would add half a frame per symbol on average and drift away from
-the recording; that is a choice of the synthesiser, not an error of the prediction.
+Predicted durations are scored for where they put the boundaries, at the recording's tempo:
+the duration predictor's frames per token ``exp(logw)`` are stretched to the recording's frame
+count (one factor per utterance, as a length scale would), then boundaries go at the rounded
+running sum. The tempo itself, predicted frames over recorded frames, is a metric of its own
+(``align_predicted_tempo``): without the stretch, a tempo off by 3 % moves every later boundary
+and hides how well the predictor places them. Rounding each token up, as synthesis does, would
+add half a frame per symbol; that is a choice of the synthesiser, not an error of prediction.
 """
 
 from __future__ import annotations
@@ -83,10 +87,14 @@ class _Timing:
     audio_s: float = 0.0
 
 
-def predicted_frames(logw: np.ndarray) -> np.ndarray:
+def predicted_frames(logw: np.ndarray, total: float | None = None) -> np.ndarray:
     """Whole frames per token from predicted log-durations ``[T_x]``: boundaries at the rounded
-    running sum of ``exp(logw)``, so rounding never accumulates."""
-    ends = np.rint(np.cumsum(np.exp(np.asarray(logw, dtype=np.float64))))
+    running sum of ``exp(logw)`` (stretched to sum to ``total`` frames when given), so rounding
+    never accumulates."""
+    w = np.exp(np.asarray(logw, dtype=np.float64))
+    if total is not None and w.sum() > 0:
+        w = w * (total / w.sum())
+    ends = np.rint(np.cumsum(w))
     return np.diff(np.concatenate([[0.0], ends])).astype(np.int64)
 
 
@@ -94,14 +102,14 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     """Run the evaluation (``cfg.seed`` and ``cfg.synthesis`` are read); return the metrics."""
     from glowtts.atomic import write_text
     from glowtts.checkpoint import build_model
-    from glowtts.synthesis import build_vocoder
+    from glowtts.synthesis import Synthesizer, build_vocoder, silent_padding
 
     ckpt = load_checkpoint(paths.checkpoint)
     audio, synth = ckpt.config.audio, cfg.synthesis
     store = FeatureStore(paths.store, audio=audio)
     splits = {name: read_manifest(path) for name, path in paths.filelists.items()}
     test = splits["test"]
-    model = build_model(ckpt).eval()
+    model = build_model(ckpt).eval()  # losses and MAS, as in training
     vocoder = build_vocoder(
         synth.vocoder,
         audio,
@@ -109,20 +117,27 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
         hifigan_checkpoint=synth.hifigan_checkpoint,
         hifigan_preset=synth.hifigan_preset,
     )
-    for sub in ("wavs", "mels", "alignments"):
+    voice = Synthesizer(ckpt, vocoder=vocoder)  # weight norm folded, as a user synthesises
+    for text in synth.sentences:  # a sentence the voice cannot read fails before the work
+        voice.encode_with_speed(text)
+    for sub in ("wavs", "mels", "alignments", "audio"):
         (paths.out / sub).mkdir(parents=True, exist_ok=True)
     scorer = _Scorer(audio, _true_durations(paths.durations), ckpt.config.text.add_blank)
+    shown_ids = {u.id for u in test[:SHOWN_UTTERANCES]}
+    shown: dict[str, tuple[Utterance, np.ndarray, np.ndarray]] = {}
     generator = torch.Generator().manual_seed(cfg.seed)
     totals, timing = LossTotals(), _Timing()
-    shown: list[tuple[Utterance, np.ndarray, np.ndarray]] = []
-    for start in range(0, len(test), synth.batch_size):
-        chunk = test[start : start + synth.batch_size]
+    # batches of similar length (little padding to time); outputs do not depend on the order
+    by_length = sorted(test, key=lambda u: -int(store.n_frames[store.index_of(u.id)]))
+    _warm_up(voice, vocoder, store.get(by_length[-1].id)[0] if test else None)
+    for start in range(0, len(by_length), synth.batch_size):
+        chunk = by_length[start : start + synth.batch_size]
         batch = collate([store.get(u.id) for u in chunk])
         with torch.no_grad():
             out = model(batch.x, batch.x_lengths, batch.y, batch.y_lengths)
             totals.add(out)
             t0 = time.perf_counter()
-            gen = model.infer(
+            gen = voice.model.infer(
                 batch.x,
                 batch.x_lengths,
                 noise_scale=synth.noise_scale,
@@ -130,20 +145,21 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
                 generator=generator,
             )
             t1 = time.perf_counter()
-            wavs = vocoder(gen.mel)  # [B, 1, T_y * hop]
+            wavs = vocoder(silent_padding(gen.mel, gen.y_mask))  # [B, 1, T_y * hop]
             timing.vocoder_s += time.perf_counter() - t1
         timing.acoustic_s += t1 - t0
         for row, utt in enumerate(chunk):
             n_x, n_y = int(batch.x_lengths[row]), int(gen.y_lengths[row])
             timing.audio_s += n_y * audio.hop_length / audio.sample_rate
-            wav = np.clip(wavs[row, 0, : n_y * audio.hop_length].numpy(), -1.0, 1.0)
+            wav = wavs[row, 0, : n_y * audio.hop_length].numpy()
             _write_wav(paths.out / "wavs" / f"{utt.id}.wav", wav, audio.sample_rate)
-            recording = scorer.score(utt, wav, batch.x[row, :n_x].numpy(), out, row)
-            if len(shown) < SHOWN_UTTERANCES:
-                shown.append((utt, recording, wav))
+            heard = np.clip(wav, -1.0, 1.0)  # as written to the file
+            recording = scorer.score(utt, heard, batch.x[row, :n_x].numpy(), out, row)
+            if utt.id in shown_ids:
+                shown[utt.id] = (utt, recording, heard)
                 _plot_utterance(paths.out, utt.id, batch, out, gen, row, audio)
 
-    sentence_wavs = _synthesize_sentences(cfg, ckpt, vocoder, paths.out / "wavs")
+    sentence_wavs = _synthesize_sentences(cfg, voice, paths.out / "wavs")
     metrics: dict[str, Any] = {
         "step": ckpt.step if ckpt.step is not None else "n/a",
         "test_utterances": len(test),
@@ -151,17 +167,29 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
         "test_loss_duration": totals.mean_duration,
         "rtf_acoustic": timing.acoustic_s / timing.audio_s,
         "rtf_vocoder": timing.vocoder_s / timing.audio_s,
+        "rtf_threads": torch.get_num_threads(),
         "vocoder": vocoder.name,
         "noise_scale": synth.noise_scale,
         "length_scale": synth.length_scale,
         **scorer.summary(),
     }
+    metrics = {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in metrics.items()}
     write_text(paths.out / "metrics.json", json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     write_text(paths.out / "utterances.tsv", scorer.table())
-    _write_pages(paths, metrics, splits, shown, sentence_wavs, list(synth.sentences), audio)
+    ordered = [shown[u.id] for u in test if u.id in shown]
+    _write_pages(paths, metrics, splits, ordered, sentence_wavs, list(synth.sentences), audio)
     for key, value in sorted(metrics.items()):
         log.info("%-38s %s", key, f"{value:.4g}" if isinstance(value, float) else value)
     return metrics
+
+
+def _warm_up(voice: Any, vocoder: Any, tokens: torch.Tensor | None) -> None:
+    """One untimed pass, so lazy initialisation is not timed as synthesis."""
+    if tokens is None:
+        return
+    with torch.no_grad():
+        gen = voice.model.infer(tokens[None], torch.tensor([tokens.numel()]), noise_scale=0.0)
+        vocoder(gen.mel)
 
 
 class _Scorer:
@@ -178,6 +206,8 @@ class _Scorer:
         self.blank_id = BLANK_ID if add_blank else None
         self.rows: list[dict[str, Any]] = []
         self.alignment: dict[str, list[dict[str, float]]] = {"mas": [], "predicted": []}
+        self.tempo = [0.0, 0.0]  # predicted frames, recorded frames (demo corpus)
+        self.warned = False
 
     def score(
         self, utt: Utterance, wav: np.ndarray, tokens: np.ndarray, out: Any, row: int
@@ -191,7 +221,7 @@ class _Scorer:
             ref_mel = self.mel(torch.from_numpy(recording)).numpy()  # [n_mels, T_ref]
             gen_mel = self.mel(torch.from_numpy(wav.astype(np.float32))).numpy()
         mcd = mcd_dtw(mel_cepstrum(ref_mel), mel_cepstrum(gen_mel))
-        kw = {"frame_length": self.audio.n_fft, "hop_length": self.audio.hop_length}
+        kw = {"hop_length": self.audio.hop_length}
         f0 = f0_errors(
             f0_track(recording, self.audio.sample_rate, **kw),
             f0_track(wav, self.audio.sample_rate, **kw),
@@ -206,16 +236,34 @@ class _Scorer:
             "_pairs": f0["pairs"],
             "_voiced_pairs": f0["voiced_pairs"],
         }
-        if utt.id in self.truth:
-            n_x = tokens.size
+        if utt.id in self.truth and self._readable(self.truth[utt.id], tokens):
+            n_x, truth = tokens.size, self.truth[utt.id]
             mas = out.durations[row, 0, :n_x].numpy()
-            pred = predicted_frames(out.logw[row, 0, :n_x].numpy())
+            logw = out.logw[row, 0, :n_x].numpy()
+            pred = predicted_frames(logw, total=float(truth.sum()))
+            self.tempo[0] += float(np.exp(logw.astype(np.float64)).sum())
+            self.tempo[1] += float(truth.sum())
             for name, frames in (("mas", mas), ("predicted", pred)):
-                scores = self._alignment(self.truth[utt.id], frames, tokens, utt.id)
+                scores = self._alignment(truth, frames, tokens, utt.id)
                 self.alignment[name].append(scores)
                 record[f"align_{name}_frames_exact"] = scores["frames_exact"]
         self.rows.append(record)
         return recording
+
+    def _readable(self, truth: np.ndarray, tokens: np.ndarray) -> bool:
+        """Whether the model reads the demo's symbols one token each (letters, not phones)."""
+        symbols = tokens.size if self.blank_id is None else int((tokens != self.blank_id).sum())
+        if symbols == truth.size:
+            return True
+        if not self.warned:
+            log.warning(
+                "alignment scores skipped: the model reads %d tokens where the demo rendered %d "
+                "symbols (text.cmudict reads phones; the demo's truth is per letter)",
+                symbols,
+                truth.size,
+            )
+            self.warned = True
+        return False
 
     def _alignment(
         self, truth: np.ndarray, frames: np.ndarray, tokens: np.ndarray, uid: str
@@ -225,12 +273,6 @@ class _Scorer:
         per_token = np.rint(frames).astype(np.int64)
         if self.blank_id is not None:
             per_token = merge_blanks(per_token, tokens == self.blank_id)
-        if per_token.size != truth.size:
-            raise ValueError(
-                f"{uid}: the model reads {per_token.size} symbols but durations.tsv has "
-                f"{truth.size}; the demo corpus and the feature store disagree (rerun the "
-                "corpus stage)"
-            )
         return alignment_scores(truth, per_token)
 
     def summary(self) -> dict[str, float]:
@@ -263,16 +305,19 @@ class _Scorer:
                     "boundary_mae_frames",
                 ):
                     out[f"align_{name}_{key}"] = agg[key]
+        if self.tempo[1]:
+            out["align_predicted_tempo"] = self.tempo[0] / self.tempo[1]
         return out
 
     def table(self) -> str:
         """utterances.tsv: one row per test utterance."""
-        keys = [k for k in self.rows[0] if not k.startswith("_")] if self.rows else ["id"]
+        keys = list(dict.fromkeys(k for r in self.rows for k in r if not k.startswith("_")))
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
-        writer.writerow(keys)
+        writer.writerow(keys or ["id"])
         for r in self.rows:
-            writer.writerow([f"{r[k]:.6g}" if isinstance(r[k], float) else r[k] for k in keys])
+            cells = [r.get(k, "") for k in keys]
+            writer.writerow([f"{c:.6g}" if isinstance(c, float) else c for c in cells])
         return buffer.getvalue()
 
 
@@ -291,11 +336,11 @@ def _write_wav(path: Path, wav: np.ndarray, sample_rate: int) -> None:
     write_wav(path, wav, sample_rate)
 
 
-def _synthesize_sentences(cfg: Config, ckpt: Any, vocoder: Any, folder: Path) -> list[np.ndarray]:
-    from glowtts.synthesis import Synthesizer, write_wav
+def _synthesize_sentences(cfg: Config, voice: Any, folder: Path) -> list[np.ndarray]:
+    from glowtts.synthesis import write_wav
 
     synth = cfg.synthesis
-    results = Synthesizer(ckpt, vocoder=vocoder)(
+    results = voice(
         list(synth.sentences),
         noise_scale=synth.noise_scale,
         length_scale=synth.length_scale,
@@ -305,7 +350,7 @@ def _synthesize_sentences(cfg: Config, ckpt: Any, vocoder: Any, folder: Path) ->
     wavs = []
     for k, result in enumerate(results, start=1):
         assert result.wav is not None
-        write_wav(folder / f"sentence_{k:02d}.wav", result.wav, ckpt.config.audio.sample_rate)
+        write_wav(folder / f"sentence_{k:02d}.wav", result.wav, voice.audio.sample_rate)
         wavs.append(np.clip(result.wav, -1.0, 1.0))
     return wavs
 
@@ -369,18 +414,27 @@ def _write_pages(
         out / "lengths.png"
     )
     scalars = read_scalars(paths.tensorboard) if paths.tensorboard is not None else {}
+    if not scalars:
+        log.warning(
+            "no training scalars in %s: the loss curves are empty (was the run trained "
+            "elsewhere, or its tensorboard folder moved?)",
+            paths.tensorboard,
+        )
     loss_curves_figure(scalars).savefig(out / "loss_curves.png")
-    items = [
-        AudioItem(utt.id, utt.text, [("recording", rec), ("generated", gen)])
+    settings = (
+        f"vocoder {metrics['vocoder']}, noise scale {metrics['noise_scale']}, length scale "
+        f"{metrics['length_scale']}"
+    )
+    pages = [
+        (utt.id, AudioItem(utt.id, utt.text, [("recording", rec), ("generated", gen)]))
         for utt, rec, gen in shown
     ]
-    items += [
-        AudioItem(f"sentence {k:02d}", text, [("generated", wav)])
+    pages += [
+        (f"sentence_{k:02d}", AudioItem(f"sentence {k:02d}", text, [("generated", wav)]))
         for k, (text, wav) in enumerate(zip(sentences, sentence_wavs, strict=True), start=1)
     ]
-    intro = (
-        f"Test utterances (recording, then generated) and extra sentences; vocoder "
-        f"{metrics['vocoder']}, noise scale {metrics['noise_scale']}, length scale "
-        f"{metrics['length_scale']}."
-    )
-    write_page(out / "audio.html", audio_page("Audio", intro, items, audio.sample_rate))
+    for name, item in pages:
+        intro = f"{'Test utterance' if item.wavs[0][0] == 'recording' else 'Extra sentence'}; {settings}."
+        write_page(
+            out / "audio" / f"{name}.html", audio_page(item.title, intro, [item], audio.sample_rate)
+        )

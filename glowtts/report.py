@@ -1,8 +1,10 @@
 """Self-contained HTML pages for the evaluation (audio players, metric and data tables).
 
 Snakemake's report previews images and HTML but only offers a wav for download, so the audio is
-embedded in an HTML page as ``data:`` URIs (16-bit PCM wav, base64), which the report then
-shows as one item. Every page stands alone: no scripts, styles inline, nothing fetched.
+embedded in HTML pages as ``data:`` URIs (MP3, base64: every browser plays it, at a tenth of
+the size of PCM), one small page per utterance: the report shows each page through a data
+URI of its own, and browsers cap those at about 2 MB. Every page stands alone: no scripts,
+styles inline, nothing fetched.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import numpy as np
 __all__ = [
     "METRIC_DESCRIPTIONS",
     "AudioItem",
+    "audio_data_uri",
     "audio_page",
     "compare_runs",
     "describe_metric",
     "metrics_page",
     "read_metrics",
     "table_page",
-    "wav_data_uri",
     "write_page",
 ]
 
@@ -44,9 +46,11 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "align_mas_frames_within_1": "frames MAS gives to the true symbol or a neighbour's (fraction)",
     "align_mas_duration_mae_frames": "MAS duration error (frames per symbol)",
     "align_mas_boundary_mae_frames": "MAS boundary shift (frames per boundary)",
-    "align_predicted_frames_exact": "frames the predicted durations give to the true symbol",
-    "align_predicted_frames_within_1": "frames the predicted durations give to the true "
-    "symbol or a neighbour's (fraction)",
+    "align_predicted_frames_exact": "frames the predicted durations, at the recording's "
+    "tempo, give to the true symbol (fraction)",
+    "align_predicted_frames_within_1": "frames the predicted durations, at the recording's "
+    "tempo, give to the true symbol or a neighbour's (fraction)",
+    "align_predicted_tempo": "predicted frames per recorded frame (1 = the recording's tempo)",
     "align_predicted_duration_mae_frames": "predicted duration error (frames per symbol)",
     "align_predicted_boundary_mae_frames": "predicted boundary shift (frames per boundary)",
     "vocoder": "vocoder of the generated speech",
@@ -70,13 +74,19 @@ class AudioItem:
     wavs: Sequence[tuple[str, np.ndarray]]  # (label, [T] float waveform in [-1, 1])
 
 
-def wav_data_uri(wav: np.ndarray, sample_rate: int) -> str:
-    """A ``data:audio/wav;base64,...`` URI of a float waveform as 16-bit PCM."""
+def audio_data_uri(wav: np.ndarray, sample_rate: int) -> str:
+    """A ``data:audio/mpeg;base64,...`` URI of a float waveform in [-1, 1] (MP3)."""
     import soundfile as sf
 
     buffer = io.BytesIO()
-    sf.write(buffer, np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    sf.write(
+        buffer,
+        np.clip(np.asarray(wav, dtype=np.float32), -1.0, 1.0),
+        sample_rate,
+        format="MP3",
+        subtype="MPEG_LAYER_III",
+    )
+    return "data:audio/mpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 _STYLE = (
@@ -101,7 +111,7 @@ def audio_page(title: str, intro: str, items: Sequence[AudioItem], sample_rate: 
     for item in items:
         players = "".join(
             f'<div>{html.escape(label)}<br><audio controls preload="none" '
-            f'src="{wav_data_uri(wav, sample_rate)}"></audio></div>'
+            f'src="{audio_data_uri(wav, sample_rate)}"></audio></div>'
             for label, wav in item.wavs
         )
         rows.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from glowtts.text import TextFrontend
     from glowtts.vocoder import Vocoder
 
-__all__ = ["Synthesized", "Synthesizer", "build_vocoder", "write_wav"]
+__all__ = ["Synthesized", "Synthesizer", "build_vocoder", "silent_padding", "write_wav"]
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,9 @@ class Synthesizer:
                 duration_scale=speed.to(self.device) if bool((speed != 1).any()) else None,
                 generator=generator,
             )
-            wavs = self.vocoder(out.mel) if self.vocoder is not None else None  # [B, 1, T*hop]
+            wavs = None  # [B, 1, T_y * hop]
+            if self.vocoder is not None:
+                wavs = self.vocoder(silent_padding(out.mel, out.y_mask))
             hop = self.audio.hop_length
             for row, i in enumerate(chunk):
                 n = int(out.y_lengths[row])
@@ -150,6 +153,18 @@ class Synthesizer:
                     wav=None if wavs is None else wavs[row, 0, : n * hop].float().cpu().numpy(),
                 )
         return [r for r in results if r is not None]
+
+
+def silent_padding(mel: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+    """``mel`` [B, n_mels, T_y] with padded frames set to silence (the log floor), not 0.
+
+    A generated mel is 0 on padding, which is log-amplitude 1: as loud as speech. A vocoder's
+    window (Griffin-Lim) or receptive field (HiFi-GAN) would carry it into an utterance's last
+    samples, so a batched utterance would end with a burst its unbatched twin lacks.
+    """
+    from glowtts.audio import LOG_EPS
+
+    return mel.masked_fill(y_mask == 0, math.log(LOG_EPS))
 
 
 def _frontend(ckpt: Checkpoint) -> TextFrontend:

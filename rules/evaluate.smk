@@ -53,11 +53,12 @@ rule evaluate:
             category="2. Training",
             labels={"figure": "loss curves"},
         ),
-        audio_page=report(
-            f"{EVAL}/audio.html",
+        audio=report(
+            directory(f"{EVAL}/audio"),
+            patterns=["{id}.html"],
             caption="../report/audio.rst",
             category="4. Synthesis",
-            labels={"utterance": "all", "figure": "audio"},
+            labels={"utterance": "{id}", "figure": "audio"},
         ),
     params:
         config=view("seed", "synthesis"),

@@ -134,7 +134,8 @@ def test_per_word_speed_lengthens_only_the_marked_words(checkpoint: Path) -> Non
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Say [hello now.", r"per-word speed is written \[words\|factor\]"),
+        ("Say [hello| now.", r"per-word speed is written \[words\|factor\]"),
+        ("Say [hello now.", r"'\[' \(U\+005B\) not in the symbol table"),  # no markup
         ("Say [hello|0] now.", "the factor must be a positive number"),
         ("a [b|x] c", r"per-word speed is written"),
     ],
@@ -142,6 +143,26 @@ def test_per_word_speed_lengthens_only_the_marked_words(checkpoint: Path) -> Non
 def test_malformed_speed_markup_is_named(checkpoint: Path, text: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         Synthesizer.from_file(checkpoint)([text], noise_scale=0.0)
+
+
+@pytest.mark.parametrize("cmudict", [False, True])
+def test_speed_markup_keeps_the_texts_ids(cmudict: bool) -> None:
+    from glowtts.config import TextConfig
+    from glowtts.text import TextFrontend
+
+    frontend = TextFrontend(TextConfig(cmudict=cmudict))
+    for marked, plain in [
+        ("Say it [ very|2] now", "Say it very now"),  # spaces inside the span's edges
+        ("Say [it |2] now", "Say it now"),
+        ("[Say|0.5] it", "Say it"),
+        ("We paid [$45.50|1.3] today.", "We paid $45.50 today."),  # a number inside a span
+    ]:
+        ids, speed = frontend.encode_with_speed(marked)
+        assert ids == frontend.encode(plain), marked
+        assert len(speed) == len(ids) and {round(f, 3) for f in speed} - {1.0}, marked
+    if not cmudict:  # no space at the borders: none is added (CMUdict would look up parts)
+        ids, _ = frontend.encode_with_speed("Say it[very|2]now")
+        assert ids == frontend.encode("Say itverynow")
 
 
 def test_speed_factors_follow_the_blanks() -> None:
@@ -153,3 +174,26 @@ def test_speed_factors_follow_the_blanks() -> None:
     assert ids == frontend.encode("ab cd") and ids[0::2] == [BLANK_ID] * 6
     # _ a _ b _ ' ' _ c _ d _  : a blank takes the factor of the token before it
     assert speed == [1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3]
+
+
+def test_batch_padding_is_silent_for_the_vocoder() -> None:
+    """A short mel padded in a batch ends as quietly as alone (0-padding is loud speech)."""
+    from glowtts.config import AudioConfig
+    from glowtts.model.masks import sequence_mask
+    from glowtts.synthesis import silent_padding
+    from glowtts.vocoder import GriffinLim
+
+    audio = AudioConfig()
+    mel = torch.full((2, 80, 200), -6.0)
+    mel[0, :, 80:] = 0.0  # what infer leaves on the short utterance's padding
+    y_mask = sequence_mask(torch.tensor([80, 200]), 200).float()  # [B, 1, T_y]
+    assert y_mask.shape == (2, 1, 200)
+    vocoder = GriffinLim(audio, n_iter=8)
+    tail = slice(79 * HOP - 512, 80 * HOP)  # the short utterance's last samples
+
+    def tail_rms(wav: torch.Tensor) -> float:
+        return float(wav[0, 0, tail].pow(2).mean().sqrt())
+
+    alone = tail_rms(vocoder(mel[:1, :, :80]))
+    assert tail_rms(vocoder(silent_padding(mel, y_mask))) < 3 * alone + 1e-3
+    assert tail_rms(vocoder(mel)) > 10 * alone  # the burst silent_padding prevents

@@ -2,9 +2,11 @@
 
 Each symbol of the cleaned text (letters, space, punctuation) has its own spectral signature
 (a chord of partials on a mel-spaced grid, equal loudness) and its own typical duration in mel
-frames; each occurrence jitters that duration by up to one frame. Because the rendering is
-frame-exact, the corpus ships the ground-truth frames per symbol of every clip, so a trained
-model's alignment and durations can be scored against the truth.
+frames, which its neighbours lengthen or shorten by one frame (the end of a word is longer, its
+middle shorter: :func:`context_shift`). Durations are thus a function of the text, as a duration
+predictor assumes, not random. Because the rendering is frame-exact, the corpus ships the
+ground-truth frames per symbol of every clip, so a trained model's alignment and its predicted
+durations can both be scored against the truth.
 
 Frame-exact rendering: with a centre-padded STFT of hop ``h``, a clip of ``T*h - h/2`` samples has
 exactly ``T`` frames, and the symbol covering frames ``[s, s+d)`` is rendered into samples
@@ -227,18 +229,16 @@ def symbol_voices(cfg: DemoConfig, audio: AudioConfig, seed: int) -> dict[str, S
     return voices
 
 
-def _durations(
-    symbols: str, voices: dict[str, SymbolVoice], cfg: DemoConfig, rng: np.random.Generator
-) -> list[int]:
+def _durations(symbols: str, voices: dict[str, SymbolVoice], cfg: DemoConfig) -> list[int]:
     frames = [
         int(
             np.clip(
-                voices[s].mean_frames + rng.integers(-1, 2),
+                voices[s].mean_frames + context_shift(symbols, i),
                 cfg.min_symbol_frames,
                 cfg.max_symbol_frames,
             )
         )
-        for s in symbols
+        for i, s in enumerate(symbols)
     ]
     if sum(frames) % 2:  # make T even: lengthen the last symbol that may grow, else shorten one
         grow = [i for i, d in enumerate(frames) if d < cfg.max_symbol_frames]
@@ -254,6 +254,21 @@ def _durations(
                 "allow a range of durations or make them even"
             )
     return frames
+
+
+def context_shift(symbols: str, i: int) -> int:
+    """Frames added to symbol ``i``'s typical duration by its neighbours, as speech lengthens
+    the end of a word and shortens its middle: +1 for a letter before a space, punctuation or
+    the end; -1 for a letter between two letters; 0 otherwise (word-initial letters, spaces,
+    punctuation). A function of the text, so a duration predictor that reads one symbol of
+    context on each side can learn every duration exactly."""
+    if not symbols[i].isalpha():
+        return 0
+    before = symbols[i - 1] if i > 0 else " "
+    after = symbols[i + 1] if i + 1 < len(symbols) else " "
+    if not after.isalpha():
+        return 1
+    return -1 if before.isalpha() else 0
 
 
 def render_clip(
@@ -308,7 +323,7 @@ def generate_demo_corpus(
         for i, text in enumerate(make_sentences(cfg, seed)):
             rng = np.random.default_rng([seed, 3, i])
             symbols = text.lower()
-            frames = _durations(symbols, voices, cfg, rng)
+            frames = _durations(symbols, voices, cfg)
             wav = render_clip(symbols, frames, voices, audio, cfg.noise_dbfs, rng)
             uid = f"DEMO-{i:05d}"
             pcm = np.round(wav * 32768.0).astype(np.int16)

@@ -2,15 +2,15 @@
 
 The cepstrum: a mel-frequency cepstrum of the natural-log mel AMPLITUDE that training uses
 (the features of ``glowtts.audio.MelSpectrogram``: centre-padded STFT, ``audio.n_mels`` bands),
-scaled so that ``ln|mel|[m] = c0 + 2 * sum_k c_k cos(pi k (m + 1/2) / M)`` over the M bands (a
-DCT-II divided by 2M). Coefficients ``c_1 .. c_order`` are kept (``order`` 24 by default);
-``c_0``, the overall level, is left out, as usual for MCD.
+one-sided as SPTK's mel-cepstra are: ``ln|mel|[m] = mean + sum_k c_k cos(pi k (m + 1/2) / M)``
+over the M bands (a DCT-II divided by M). Coefficients ``c_1 .. c_order`` are kept (``order`` 24
+by default); ``c_0``, the overall level, is left out, as usual for MCD.
 
 Distortion of one frame pair: ``(10 / ln 10) * sqrt(2 * sum_k (c_k - c'_k)^2)`` dB (Kubichek
-1993's constant, as in ESPnet's MCD). The frames are paired by librosa's DTW
-(``librosa.sequence.dtw``, Euclidean cost on the same cepstra, steps (1,1), (1,0), (0,1)),
-and MCD is the mean over the warping path. With all ``M - 1`` coefficients, this equals
-the RMS over mel bands of the level-free log-amplitude difference times ``10 / ln 10``.
+1993's constant for one-sided cepstra, as ESPnet's MCD uses it). The frames are paired by
+librosa's DTW (``librosa.sequence.dtw``, Euclidean cost on the same cepstra, steps (1,1), (1,0),
+(0,1)), and MCD is the mean over the warping path. With all ``M - 1`` coefficients it equals the
+RMS over mel bands of the level-free difference in dB of amplitude (``20 log10``).
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def mel_cepstrum(log_mel: np.ndarray, order: int = MCD_ORDER) -> np.ndarray:
     n_mels = log_mel.shape[0]
     if not 1 <= order < n_mels:
         raise ValueError(f"mel_cepstrum: order must be in 1..{n_mels - 1}, got {order}")
-    # scipy's unnormalised DCT-II is 2 * sum_m x[m] cos(pi k (2m + 1) / 2M): divide by 2M
-    cep = dct(log_mel, type=2, axis=0, norm=None) / (2.0 * n_mels)  # [n_mels, T]
+    # scipy's unnormalised DCT-II is 2 * sum_m x[m] cos(pi k (2m + 1) / 2M); its inverse is
+    # x[m] = y_0 / 2M + sum_k (y_k / M) cos(...): the one-sided c_k are y_k / M
+    cep = dct(log_mel, type=2, axis=0, norm=None) / n_mels  # [n_mels, T]
     return cep[1 : order + 1].T.copy()
 
 

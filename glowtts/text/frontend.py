@@ -153,18 +153,25 @@ class TextFrontend:
     ) -> tuple[list[int], list[float]]:
         """Like :meth:`encode`, reading per-word speed markup ``[words|factor]``.
 
-        ``"Say [this slowly|1.5] please."`` speaks "this slowly" 1.5 times as long (the
-        factor multiplies those tokens' durations, as ``length_scale`` does for all); the
-        text is otherwise the same as without the markup. A blank takes the factor of the
-        token before it (the first blank, of the first token).
+        ``"Say [this slowly|1.6] please."`` speaks "this slowly" 1.6 times as long (the factor
+        multiplies those tokens' durations, as ``length_scale`` does for all). Text without
+        markup gives exactly :meth:`encode`'s ids. With markup, each marked span and the text
+        between spans are cleaned on their own, joined by one space where either side had
+        whitespace: keep a number or an abbreviation wholly inside or outside a span, and
+        with CMUdict a word at a span's edge is looked up without the punctuation outside
+        the span. A blank takes the factor of the token before it (the first, of the first
+        token); a space between spans has factor 1.
 
         Returns:
             ids, and one duration factor per id.
 
         Raises:
-            ValueError: malformed markup (a ``[`` or ``]`` outside ``[words|factor]``, or a
-                factor that is not a positive number), or as :meth:`encode`.
+            ValueError: malformed markup (a ``|`` outside ``[words|factor]``, a factor that is
+                not a positive number below 100), or as :meth:`encode`.
         """
+        if "|" not in text:
+            ids = self.encode(text, utt_id)
+            return ids, [1.0] * len(ids)
         parts: list[tuple[str, float]] = []
         start = 0
         for m in _SPEED_RE.finditer(text):
@@ -178,27 +185,32 @@ class TextFrontend:
             parts.append((m.group(1), factor))
             start = m.end()
         parts.append((text[start:], 1.0))
-        for piece, _ in parts:
-            if "[" in piece or "]" in piece or "|" in piece:
-                raise UserValueError(
-                    f"text {text!r}: per-word speed is written [words|factor], e.g. "
-                    "[very slowly|1.5]; other brackets are not allowed"
-                )
+        if any("|" in piece for piece, _ in parts[::2]):  # the text between spans
+            raise UserValueError(
+                f"text {text!r}: per-word speed is written [words|factor], e.g. "
+                "[very slowly|1.5]; a '|' elsewhere is not allowed"
+            )
         ids: list[int] = []
         factors: list[float] = []
+        gap = False  # whitespace since the last token
         for piece, factor in parts:
-            if not piece:
-                continue
-            piece_ids, unknown = self._tokenize(piece)
-            if unknown and self.cfg.on_unknown_char == "error":
-                self.encode(piece, utt_id)  # raises the named error
-            ids.extend(piece_ids)
-            factors.extend([factor] * len(piece_ids))
+            gap = gap or piece[:1].isspace()
+            core = piece.strip()
+            if core:
+                if gap and ids:
+                    ids.append(_SPACE_ID)
+                    factors.append(1.0)
+                piece_ids, unknown = self._tokenize(core)
+                if unknown and self.cfg.on_unknown_char == "error":
+                    self.encode(core, utt_id)  # raises the named error
+                ids.extend(piece_ids)
+                factors.extend([factor] * len(piece_ids))
+                gap = False
+            gap = gap or piece[-1:].isspace()
         if not self.cfg.add_blank:
             return ids, factors
-        blank_factors = [factors[0] if factors else 1.0, *factors]  # before each id, and last
         out_factors = [0.0] * (2 * len(ids) + 1)
-        out_factors[0::2] = blank_factors
+        out_factors[0::2] = [factors[0] if factors else 1.0, *factors]  # blank before each id
         out_factors[1::2] = factors
         return intersperse(ids), out_factors
 

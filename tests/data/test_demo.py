@@ -129,3 +129,28 @@ def test_the_demo_config_tokenises_one_token_per_rendered_symbol(demo: Path) -> 
     for _, (symbols, _frames) in read_durations(demo / "durations.tsv").items():
         ids = frontend.encode(symbols.capitalize())
         assert [SYMBOLS[i] for i in ids] == list(symbols)
+
+
+def test_context_lengthens_word_ends_and_shortens_word_middles() -> None:
+    from glowtts.data.demo import context_shift
+
+    text = "a cat, sat."
+    # a: one-letter word (ends before a space) +1; c: word-initial 0; a: middle -1; t: end +1
+    assert [context_shift(text, i) for i in range(len(text))] == [
+        1, 0, 0, -1, 1, 0, 0, 0, -1, 1, 0,
+    ]  # fmt: skip
+
+
+def test_durations_are_a_function_of_the_text(demo: Path) -> None:
+    """Every symbol in the same context has the same duration (except the one symbol per clip
+    that may be stretched to make the frame count even)."""
+    from glowtts.data.demo import context_shift
+
+    voices = symbol_voices(SMALL, AUDIO, seed=1234)
+    for uid, (symbols, frames) in read_durations(demo / "durations.tsv").items():
+        expected = [
+            int(np.clip(voices[s].mean_frames + context_shift(symbols, i), 2, 13))
+            for i, s in enumerate(symbols)
+        ]
+        differ = [i for i, (a, b) in enumerate(zip(frames, expected, strict=True)) if a != b]
+        assert len(differ) <= 1 and all(abs(frames[i] - expected[i]) == 1 for i in differ), uid

@@ -18,32 +18,40 @@ def _log_mel(rng: np.random.Generator, n_mels: int = 80, frames: int = 50) -> np
 
 
 def test_cepstrum_inverts_to_the_log_mel_cosine_series() -> None:
-    """c_k as the module defines them: ln|mel|[m] = c0 + 2 sum_k c_k cos(pi k (m + 1/2) / M)."""
+    """c_k as the module defines them: ln|mel|[m] = mean + sum_k c_k cos(pi k (m + 1/2) / M)."""
     rng = np.random.default_rng(0)
     m = 16
     log_mel = _log_mel(rng, n_mels=m, frames=3)
     cep = mel_cepstrum(log_mel, order=m - 1)  # [T, M - 1]
-    c0 = log_mel.mean(axis=0)  # [T]
     k = np.arange(1, m)[:, None]
     basis = np.cos(np.pi * k * (np.arange(m)[None, :] + 0.5) / m)  # [M - 1, M]
-    rebuilt = c0[None, :] + 2.0 * basis.T @ cep.T  # [M, T]
+    rebuilt = log_mel.mean(axis=0)[None, :] + basis.T @ cep.T  # [M, T]
     np.testing.assert_allclose(rebuilt, log_mel, atol=1e-10)
 
 
-def test_mcd_is_zero_for_identical_inputs_and_follows_the_formula_for_a_cosine() -> None:
+def test_mcd_is_zero_for_identical_inputs_and_the_rms_db_difference_otherwise() -> None:
     rng = np.random.default_rng(1)
     log_mel = _log_mel(rng)
     same = mcd_dtw(mel_cepstrum(log_mel), mel_cepstrum(log_mel))
     assert same.mcd_db == 0.0
     np.testing.assert_array_equal(same.path, np.stack([np.arange(50)] * 2, axis=1))
 
-    # A level change (c0 only) costs nothing; a cosine of index 3 and amplitude a costs
-    # (10 / ln 10) * sqrt(2 * (a / 2)^2) on every frame.
+    # A level change (c0 only) costs nothing; a cosine of index 3 and amplitude a (ln units)
+    # costs (10 / ln 10) * sqrt(2) * a on every frame: its RMS in dB of amplitude.
     a, m = 0.3, log_mel.shape[0]
     ripple = a * np.cos(np.pi * 3 * (np.arange(m) + 0.5) / m)[:, None]
     assert mcd_dtw(mel_cepstrum(log_mel), mel_cepstrum(log_mel + 5.0)).mcd_db < 1e-9
     shifted = mcd_dtw(mel_cepstrum(log_mel), mel_cepstrum(log_mel + ripple))
-    assert shifted.mcd_db == pytest.approx(DB * math.sqrt(2 * (a / 2) ** 2), rel=1e-9)
+    assert shifted.mcd_db == pytest.approx(DB * math.sqrt(2) * a, rel=1e-9)
+    rms_db = 20 / math.log(10) * float(np.sqrt(np.mean(ripple**2)))
+    assert shifted.mcd_db == pytest.approx(rms_db, rel=1e-9)
+
+    # With every coefficient, MCD is the RMS dB difference of any level-free change.
+    change = rng.normal(0, 0.2, size=log_mel.shape)
+    change -= change.mean(axis=0)
+    full = mcd_dtw(mel_cepstrum(log_mel, order=m - 1), mel_cepstrum(log_mel + change, order=m - 1))
+    per_frame = 20 / math.log(10) * np.sqrt(np.mean(change**2, axis=0))
+    assert full.mcd_db == pytest.approx(float(per_frame.mean()), rel=1e-9)
 
 
 def test_mcd_grows_with_distortion_and_dtw_absorbs_a_time_stretch() -> None:
@@ -74,9 +82,11 @@ def _tone(hz: float, seconds: float, rate: int) -> np.ndarray:
 
 def test_f0_rmse_is_zero_for_identical_input_and_near_the_shift_for_a_shifted_tone() -> None:
     audio = AudioConfig()
-    kw = {"frame_length": audio.n_fft, "hop_length": audio.hop_length}
+    kw = {"hop_length": audio.hop_length}
     ref = f0_track(_tone(200.0, 1.0, audio.sample_rate), audio.sample_rate, **kw)
-    assert len(ref.hz) == 1 + audio.sample_rate // audio.hop_length
+    assert len(ref.hz) == 1 + audio.sample_rate // audio.hop_length  # the mel's frames
+    low_rate = f0_track(_tone(200.0, 1.0, 8000), 8000, hop_length=64)  # any rate works
+    assert len(low_rate.hz) == 1 + 8000 // 64 and low_rate.voiced.mean() > 0.8
     diagonal = np.stack([np.arange(len(ref.hz))] * 2, axis=1)
     same = f0_errors(ref, ref, diagonal)
     assert same["log_f0_rmse_cents"] == 0.0 and same["voicing_error"] == 0.0
@@ -91,7 +101,7 @@ def test_f0_rmse_is_zero_for_identical_input_and_near_the_shift_for_a_shifted_to
 
 def test_voicing_error_counts_frames_voiced_in_one_signal_only() -> None:
     audio = AudioConfig()
-    kw = {"frame_length": audio.n_fft, "hop_length": audio.hop_length}
+    kw = {"hop_length": audio.hop_length}
     rate = audio.sample_rate
     tone = _tone(150.0, 1.0, rate)
     half_silent = tone.copy()
