@@ -80,7 +80,11 @@ def run_once(cores: int, seed: int | None) -> dict[str, Any]:
         rules.update({f"mas/{k}": v for k, v in _rule_seconds(work / "logs").items()})
     values = {"wall_s": wall, **metrics}
     goals = {
-        key: {"value": values.get(key), "goal": f"{op} {limit}", "met": _met(values.get(key), op, limit)}
+        key: {
+            "value": values.get(key),
+            "goal": f"{op} {limit}",
+            "met": _met(values.get(key), op, limit),
+        }
         for key, (op, limit) in GOALS.items()
     }
     return {"seed": seed, "wall_s": wall, "rule_s": rules, "metrics": metrics, "goals": goals}
@@ -112,7 +116,9 @@ def main() -> None:
         for key, g in r["goals"].items():
             value = g["value"]
             shown = f"{value:.4g}" if isinstance(value, float) else value
-            print(f"  {key:38s} {shown!s:>8} goal {g['goal']:8s} {'met' if g['met'] else 'NOT met'}")
+            print(
+                f"  {key:38s} {shown!s:>8} goal {g['goal']:8s} {'met' if g['met'] else 'NOT met'}"
+            )
 
 
 if __name__ == "__main__":

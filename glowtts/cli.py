@@ -96,9 +96,8 @@ def _synthesize(args: argparse.Namespace) -> int:
 
 
 def _metrics(args: argparse.Namespace) -> int:
-    from glowtts.report import compare_runs, read_metrics
-
     from glowtts.errors import UserValueError
+    from glowtts.report import compare_runs, read_metrics
 
     runs = {}
     for path in args.files:

@@ -16,7 +16,8 @@ evaluate(
         checkpoint=Path(inp.checkpoint),
         store=Path(inp.store),
         filelists={name: Path(inp[name]) for name in ("train", "val", "test")},
-        durations=Path(inp.demo) / "durations.tsv" if "demo" in inp.keys() else None,
+        # Namedlist: `in` would test the paths, keys() tests the names
+        durations=Path(inp.demo) / "durations.tsv" if "demo" in inp.keys() else None,  # noqa: SIM118
         tensorboard=Path(snakemake.params.tensorboard),
         out=Path(snakemake.output.metrics).parent,
     ),

@@ -170,8 +170,8 @@ class TextFrontend:
                 not a positive number below 100), or as :meth:`encode`.
         """
         if "|" not in text:
-            ids = self.encode(text, utt_id)
-            return ids, [1.0] * len(ids)
+            plain = self.encode(text, utt_id)
+            return plain, [1.0] * len(plain)
         parts: list[tuple[str, float]] = []
         start = 0
         for m in _SPEED_RE.finditer(text):
