@@ -216,6 +216,10 @@ class TrainConfig:
     keep_checkpoints: int = 3
     max_nonfinite_steps: int = 20
     ddi_batches: int = 1  # rank 0 batches the data-dependent ActNorm init sees (then broadcast)
+    init_from: str = ""  # fine-tuning: start from this checkpoint's weights ("" = from scratch)
+    freeze: tuple[
+        str, ...
+    ] = ()  # with init_from: parts kept as loaded (encoder, duration_predictor)
 
 
 DEFAULT_SENTENCES = (

@@ -84,3 +84,9 @@ def user_filelists():
 def demo_truth():
     """The demo corpus (its durations.tsv is the alignment truth the evaluation scores)."""
     return {"demo": f"{OUT}/demo_corpus"} if CFG.dataset.kind == "demo" else {}
+
+
+def init_from_input():
+    """The checkpoint a fine-tuning run starts from (train.init_from), tracked as an input."""
+    path = CFG.train.init_from
+    return {"init_from": os.path.expanduser(path)} if path else {}

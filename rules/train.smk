@@ -22,6 +22,7 @@ rule train:
         val=f"{OUT}/filelists/val.tsv",
         store=ancient(f"{OUT}/features/store"),
         mas=ancient(MAS_STAMP),
+        **init_from_input(),
     output:
         checkpoint=f"{OUT}/train/glowtts.pt",
     params:

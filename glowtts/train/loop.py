@@ -38,7 +38,7 @@ from glowtts.config import Config, SynthesisConfig, known_fields, to_dict, with_
 from glowtts.data.dataset import Batch, TTSDataset, collate
 from glowtts.data.sampler import BucketBatchSampler
 from glowtts.data.store import FeatureStore
-from glowtts.errors import UserError
+from glowtts.errors import UserError, UserValueError
 from glowtts.model.glowtts import HALF_LOG_2PI, GlowTTS
 from glowtts.model.losses import LossTotals, glowtts_losses
 from glowtts.train.distributed import DistEnv, all_reduce_sum, init_distributed, shutdown
@@ -187,6 +187,16 @@ class _Trainer:
             generator=self.loader_rng,
         )
 
+        if self.tc.freeze and not self.tc.init_from:
+            raise UserValueError(
+                f"train.freeze {list(self.tc.freeze)} needs train.init_from: freezing parts of a "
+                "fresh model would keep them random"
+            )
+        unknown = sorted(set(self.tc.freeze) - {"encoder", "duration_predictor"})
+        if unknown:
+            raise UserValueError(
+                f"train.freeze: unknown part(s) {unknown}; use encoder and/or duration_predictor"
+            )
         self.raw = GlowTTS(cfg.model, self.n_vocab, cfg.audio.n_mels).to(self.device)
         if self.tc.num_workers > 0 and self.device.type == "cpu":  # beside busy workers,
             self.raw.mas_threads = 1  # never slower than one thread
@@ -207,8 +217,13 @@ class _Trainer:
     def _resume_or_initialise(self) -> None:
         latest = self._latest_readable_checkpoint()
         if latest is None:
-            self._data_dependent_init()
+            if self.tc.init_from:
+                self._initialise_from(Path(self.tc.init_from).expanduser())
+            else:
+                self._data_dependent_init()
+            self._freeze()
             return
+        self._freeze()
         path, ckpt = latest
         self._check_resumable(path, ckpt)
         self.resumed_from = path
@@ -313,6 +328,63 @@ class _Trainer:
             group["betas"] = tc.betas
             group["eps"] = tc.eps
             group["lr"] = tc.learning_rate * factor(self.scheduler.last_epoch)
+
+    def _initialise_from(self, path: Path) -> None:
+        """Fine-tuning: the weights of ``path`` (strict), after checking that it reads the
+        same tokens and makes the same mels; no data-dependent init, a fresh optimizer."""
+        ckpt = load_checkpoint(path, map_location="cpu")
+        cfg, stored = self.cfg, ckpt.config
+        diffs = [
+            d
+            for d in model_config_differences(stored.model, cfg.model)
+            if not d.startswith(("model.p_dropout:", "model.p_dropout_dec:"))
+        ]
+        for section, ignored in (
+            ("audio", {"dither"}),
+            ("text", {"on_unknown_char", "dictionary"}),
+        ):
+            a, b = to_dict(getattr(stored, section)), to_dict(getattr(cfg, section))
+            diffs += [
+                f"{section}.{k}: checkpoint {a[k]!r}, config {b[k]!r}"
+                for k in a
+                if k not in ignored and a[k] != b[k]
+            ]
+        if ckpt.n_vocab != self.n_vocab:
+            diffs.append(
+                f"vocabulary: the checkpoint reads {ckpt.n_vocab} symbols "
+                f"(text.add_blank {stored.text.add_blank}), the features {self.n_vocab} "
+                f"(text.add_blank {cfg.text.add_blank})"
+            )
+        if cfg.text.cmudict and ckpt.pronunciations != self.pronunciations:
+            diffs.append(
+                f"pronouncing dictionary: checkpoint {ckpt.pronunciations!r}, features "
+                f"{self.pronunciations!r} (set text.dictionary to the checkpoint's file)"
+            )
+        if diffs:
+            raise CheckpointError(
+                f"train.init_from {path}: cannot fine-tune from it: {'; '.join(diffs)}; set "
+                "these config values to the checkpoint's"
+            )
+        self.raw.load_state_dict(ckpt.model, strict=True)  # copied to the model's device
+        log.info(
+            "fine-tuning from %s (its step %s): weights loaded, no data-dependent init, "
+            "a fresh optimizer and schedule",
+            path,
+            ckpt.step if ckpt.step is not None else "n/a",
+        )
+
+    def _freeze(self) -> None:
+        """``train.freeze``: the named parts get no gradient (before DDP sees them)."""
+        parts = {
+            "encoder": self.raw.text_encoder,
+            "duration_predictor": self.raw.duration_predictor,
+        }
+        for name in self.tc.freeze:
+            for param in parts[name].parameters():
+                param.requires_grad_(False)
+        if self.tc.freeze:
+            frozen = sum(q.numel() for q in self.raw.parameters() if not q.requires_grad)
+            log.info("frozen: %s (%d parameters)", ", ".join(self.tc.freeze), frozen)
 
     def _data_dependent_init(self) -> None:
         """ActNorm statistics from rank 0's first ``ddi_batches`` batches (DDP broadcasts)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +24,12 @@ def _one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="session")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """corpus -> filelists (16 train, 4 val, 4 test) -> feature store, under one folder."""
-    root = tmp_path_factory.mktemp("train_data")
+def build_data(root: Path, seed: int | None = None) -> Path:
+    """corpus -> filelists (16 train, 4 val, 4 test) -> feature store, under ``root``; another
+    ``seed`` gives another demo voice (other chords and symbol durations)."""
     cfg = tiny_config()
+    if seed is not None:
+        cfg = dataclasses.replace(cfg, seed=seed)
     generate_demo_corpus(root / "corpus", cfg.dataset.demo, cfg.audio, cfg.seed)
     prepare_corpus(cfg, root / "corpus", root / "metadata.tsv", root / "report.json")
     lists = {s: root / f"{s}.tsv" for s in ("train", "val", "test")}
@@ -36,3 +38,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     compute_shard(rows, cfg, root / "shard.npz")
     gather_shards([root / "shard.npz"], root / "store", cfg)
     return root
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_data(tmp_path_factory.mktemp("train_data"))

@@ -206,6 +206,37 @@ def test_nested_config_values_from_the_command_line(workflow: Path) -> None:
     assert "--config 'model={key: value}'" in flat.stdout + flat.stderr
 
 
+def test_the_checkpoint_a_fine_tuning_starts_from_is_an_input(
+    workflow: Path, tmp_path: Path
+) -> None:
+    start = tmp_path / "voice.pt"
+    missing = snakemake(workflow, "-n", "--config", f"train={{init_from: '{start}'}}", check=False)
+    assert missing.returncode != 0 and str(start) in missing.stdout + missing.stderr
+    start.write_bytes(b"a checkpoint")  # the DAG only needs the file; training reads it
+    plan = _jobs(
+        snakemake(workflow, "-n", "--quiet", "rules", "--config", f"train={{init_from: '{start}'}}")
+    )
+    assert plan["train"] == 1
+    folder = tmp_path / "myvoice"
+    (folder / "wavs").mkdir(parents=True)
+    (folder / "metadata.csv").write_text("a1|Hello there.|Hello there.\n")
+    # The preset as the README runs it, once the converted checkpoint and its dictionary exist.
+    (workflow / "cmu_dictionary").write_text("HELLO  HH AH0 L OW1\n")
+    pretrained = workflow / "results/pretrained/glowtts.pt"
+    pretrained.parent.mkdir(parents=True)
+    pretrained.write_bytes(b"a checkpoint")
+    try:
+        preset = snakemake(
+            workflow, "-n", "--configfile", "config/ljspeech.yaml", "config/folder.yaml",
+            "config/finetune.yaml", "--config", f"dataset={{folder: {{path: '{folder}'}}}}",
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(pretrained.parent)
+        (workflow / "cmu_dictionary").unlink()
+    block = preset.stdout[preset.stdout.index("rule train:") :]
+    assert "results/pretrained/glowtts.pt" in block.split("output:")[0]  # an input of train
+
+
 def test_invalid_config_fails_before_any_job(workflow: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("model: {hiden_channels: 3, n_heads: 'two'}\n")
