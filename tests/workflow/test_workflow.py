@@ -222,6 +222,7 @@ def test_the_checkpoint_a_fine_tuning_starts_from_is_an_input(
     (folder / "metadata.csv").write_text("a1|Hello there.|Hello there.\n")
     # The preset as the README runs it, once the converted checkpoint and its dictionary exist.
     (workflow / "cmu_dictionary").write_text("HELLO  HH AH0 L OW1\n")
+    had_results = (workflow / "results").exists()
     pretrained = workflow / "results/pretrained/glowtts.pt"
     pretrained.parent.mkdir(parents=True)
     pretrained.write_bytes(b"a checkpoint")
@@ -231,7 +232,7 @@ def test_the_checkpoint_a_fine_tuning_starts_from_is_an_input(
             "config/finetune.yaml", "--config", f"dataset={{folder: {{path: '{folder}'}}}}",
         )  # fmt: skip
     finally:
-        shutil.rmtree(pretrained.parent)
+        shutil.rmtree(pretrained.parent if had_results else workflow / "results")
         (workflow / "cmu_dictionary").unlink()
     block = preset.stdout[preset.stdout.index("rule train:") :]
     assert "results/pretrained/glowtts.pt" in block.split("output:")[0]  # an input of train
