@@ -238,7 +238,7 @@ class _Scorer:
         }
         if utt.id in self.truth and self._readable(self.truth[utt.id], tokens):
             n_x, truth = tokens.size, self.truth[utt.id]
-            mas = out.durations[row, 0, :n_x].numpy()
+            mas = out.durations[row, :n_x].numpy()
             logw = out.logw[row, 0, :n_x].numpy()
             pred = predicted_frames(logw, total=float(truth.sum()))
             self.tempo[0] += float(np.exp(logw.astype(np.float64)).sum())

@@ -122,6 +122,29 @@ class FlowDecoder(nn.Module):
         # at least float32: a batch's log-det (~ -1e5) overflows float16 under autocast
         return out, per_item.to(torch.promote_types(h.dtype, torch.float32))
 
+    def generate(self, z: torch.Tensor, z_mask: torch.Tensor, packed: bool = False) -> torch.Tensor:
+        """Latents to mel frames, the reverse pass alone: no log-determinant, no float64.
+
+        Args:
+            z: [B, n_mels, T] with T a multiple of n_sqz; z_mask: [B, 1, T] float prefix mask.
+            packed: as in :meth:`forward` (padded for export: no host sync at all).
+
+        Returns:
+            [B, n_mels, T] masked.
+        """
+        h, mask = squeeze(z, z_mask, self.n_sqz)
+        sq_mask = mask
+        if packed:
+            layout = PackedLayout.build(mask, self.pack_gap)
+            h, mask = pack(h, layout), layout.mask
+        flows: list[Flow] = list(self.flows)  # type: ignore[arg-type]
+        for flow in reversed(flows):
+            h = flow.inverse(h, mask)
+        if packed:
+            h = unpack(h, layout)
+        out, _ = unsqueeze(h, sq_mask, self.n_sqz)
+        return out
+
     @torch.no_grad()
     def data_dependent_init(self, x: torch.Tensor, x_mask: torch.Tensor) -> None:
         """Initialise every ActNorm from the statistics of its input on this batch.

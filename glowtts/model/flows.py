@@ -38,6 +38,10 @@ class Flow(nn.Module):
         """x: [B, C, T], x_mask: [B, 1, T] -> (y [B, C, T], log-det per frame [B, T])."""
         raise NotImplementedError
 
+    def inverse(self, y: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+        """The reverse direction alone (inference, export): y [B, C, T] -> x, no log-det."""
+        raise NotImplementedError
+
     def forward(
         self, x: torch.Tensor, x_mask: torch.Tensor, reverse: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,8 +64,11 @@ class ActNorm(Flow):
         """x: [B, C, T], x_mask: [B, 1, T] -> (y [B, C, T], log-det per frame [B, T])."""
         logdet = self.logs.sum() * x_mask[:, 0]  # [B, T]
         if reverse:
-            return (x - self.bias) * torch.exp(-self.logs) * x_mask, -logdet
+            return self.inverse(x, x_mask), -logdet
         return (self.bias + torch.exp(self.logs) * x) * x_mask, logdet
+
+    def inverse(self, y: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+        return (y - self.bias) * torch.exp(-self.logs) * y_mask
 
     @torch.no_grad()
     def initialize(self, x: torch.Tensor, x_mask: torch.Tensor) -> None:
@@ -168,16 +175,18 @@ class InvConvNear(Flow):
         logabsdet = torch.linalg.slogdet(self.weight)[1]
         logdet = logabsdet * (self.channels / self.n_split) * x_mask[:, 0]  # [B, T]
         if reverse:
-            inverse = None if self.training else self._inverse
-            if inverse is not None and self._inverse_version == self.weight._version:
-                full = inverse
-            else:
-                full = self._full(self._inverse_group_matrix())
-            logdet = -logdet
-        else:
-            full = self._full(self.weight)
-        y = torch.matmul(full.to(x.dtype), x)  # [C, C] x [B, C, T] = [B, C, T]
+            return self.inverse(x, x_mask), -logdet
+        y = torch.matmul(self._full(self.weight).to(x.dtype), x)  # [C, C] x [B, C, T]
         return y * x_mask, logdet
+
+    def inverse(self, y: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+        """With :meth:`cache_inverse` in eval mode, a constant [C, C] matrix (no inversion)."""
+        cached = None if self.training else self._inverse
+        if cached is not None and self._inverse_version == self.weight._version:
+            full = cached
+        else:
+            full = self._full(self._inverse_group_matrix())
+        return torch.matmul(full.to(y.dtype), y) * y_mask  # [C, C] x [B, C, T]
 
 
 class AffineCoupling(Flow):
@@ -257,6 +266,24 @@ class AffineCoupling(Flow):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """x: [B, C, T], x_mask: [B, 1, T] -> (y [B, C, T], log-det per frame [B, T])."""
         x_0, x_1 = x.split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
+        m, logs = self._shift_and_log_scale(x_0, x_mask)
+        logdet = (logs * x_mask).sum(dim=1)  # [B, T]
+        if reverse:
+            z_1 = (x_1 - m) * torch.exp(-logs) * x_mask
+            logdet = -logdet
+        else:
+            z_1 = (m + torch.exp(logs) * x_1) * x_mask
+        return torch.cat([x_0, z_1], dim=1), logdet
+
+    def inverse(self, y: torch.Tensor, y_mask: torch.Tensor) -> torch.Tensor:
+        y_0, y_1 = y.split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
+        m, logs = self._shift_and_log_scale(y_0, y_mask)
+        return torch.cat([y_0, (y_1 - m) * torch.exp(-logs) * y_mask], dim=1)
+
+    def _shift_and_log_scale(
+        self, x_0: torch.Tensor, x_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The WaveNet's shift and log-scale of the second half, from the first: 2 x [B, C/2, T]."""
         w_start = self.start.weight  # [H, C/2, 1], weight norm evaluated once per call
         first = self._first_layer(x_0, x_mask, w_start) if self.fold_start else None
         h = nn.functional.conv1d(x_0, w_start, self.start.bias) * x_mask  # [B, H, T]
@@ -267,10 +294,4 @@ class AffineCoupling(Flow):
         m, logs = stats.split(self.half_channels, dim=1)  # 2 x [B, C/2, T]
         if self.sigmoid_scale:
             logs = torch.log(SIGMOID_SCALE_EPS + torch.sigmoid(logs + 2))
-        logdet = (logs * x_mask).sum(dim=1)  # [B, T]
-        if reverse:
-            z_1 = (x_1 - m) * torch.exp(-logs) * x_mask
-            logdet = -logdet
-        else:
-            z_1 = (m + torch.exp(logs) * x_1) * x_mask
-        return torch.cat([x_0, z_1], dim=1), logdet
+        return m, logs

@@ -35,7 +35,7 @@ class TrainOutput:
         y_mask: [B, 1, T_y]; y_lengths: [B] long, floored to a multiple of n_sqz.
         x_m, x_logs: [B, n_mels, T_x] per-token prior; x_mask: [B, 1, T_x].
         indices: [B, T_y] long, the token each frame is aligned to (0 on padding).
-        durations: [B, 1, T_x] frames per token from MAS.
+        durations: [B, T_x] frames per token from MAS (the layout of inference's too).
         logw: [B, 1, T_x] predicted log-durations; logw_target: [B, 1, T_x] log(eps + durations).
         log_p: [B, T_y, T_x] the log-likelihoods MAS received (no grad).
     """
@@ -253,7 +253,7 @@ class GlowTTS(nn.Module):
             x_logs=x_logs,
             x_mask=x_mask,
             indices=indices,
-            durations=durations,
+            durations=durations[:, 0],
             logw=logw,
             logw_target=logw_target,
             log_p=log_p,
@@ -312,7 +312,6 @@ class GlowTTS(nn.Module):
             RuntimeError: the model is in training mode (dropout would corrupt the durations
                 and the mel); call ``model.eval()`` first.
         """
-        from glowtts import align
 
         if self.training:
             raise RuntimeError(
@@ -330,11 +329,8 @@ class GlowTTS(nn.Module):
             if durations is not None:
                 w = torch.where(durations > 0, torch.ceil(durations).to(w.dtype), w)
                 w = w * x_mask.squeeze(1)
-            total = torch.clamp_min(w.sum(dim=1), 1).long()  # [B]
-            y_lengths = torch.div(total, self.n_sqz, rounding_mode="floor") * self.n_sqz
-            T_y = max(int(y_lengths.max()), self.n_sqz)  # host sync: the output size
-            y_mask = sequence_mask(y_lengths, T_y).to(x_m.dtype)
-            indices = align.indices_from_durations(w, y_mask)  # [B, T_y]
+            y_lengths, y_mask, indices = self.frames_of(w)
+            T_y = y_mask.size(2)
             z_m = _expand(x_m, indices, y_mask)
             z_logs = _expand(x_logs, indices, y_mask)
             if noise is None and noise_scale == 0:
@@ -352,7 +348,7 @@ class GlowTTS(nn.Module):
                 else:
                     noise = noise[:, :, :T_y]
                 z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
-            mel, _ = self.decoder(z, y_mask, reverse=True, packed=packed)
+            mel = self.decoder.generate(z, y_mask, packed=packed)
         return InferenceOutput(
             mel=mel,
             y_mask=y_mask,
@@ -366,6 +362,65 @@ class GlowTTS(nn.Module):
             x_logs=x_logs,
             x_mask=x_mask,
         )
+
+    def frames_of(self, w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Frames per token -> the output's frames, by tensor ops alone (exportable).
+
+        Args:
+            w: [B, T_x] whole frames per token (0 on padding), float.
+
+        Returns:
+            y_lengths [B] long (the total, at least 1, floored to a multiple of n_sqz), y_mask
+            [B, 1, T_y] float with ``T_y = max(max(y_lengths), n_sqz)`` (sizing it is the one
+            host sync in eager mode), and indices [B, T_y] long: the token covering each frame,
+            found by comparing the frame with the tokens' ends (0 on padding).
+        """
+        total = torch.clamp_min(w.sum(dim=1), 1.0).to(torch.int64)
+        y_lengths = torch.div(total, self.n_sqz, rounding_mode="floor") * self.n_sqz  # [B]
+        T_y = torch.clamp_min(y_lengths.max(), self.n_sqz)
+        frames = torch.arange(T_y, device=w.device)  # type: ignore[call-overload]  # [T_y]
+        y_mask = (frames.unsqueeze(0) < y_lengths.unsqueeze(1)).unsqueeze(1).to(w.dtype)
+        ends = torch.cumsum(w, dim=1)  # [B, T_x] exact: whole numbers below 2^24
+        done = frames.to(w.dtype).view(1, -1, 1) >= ends.unsqueeze(1)  # [B, T_y, T_x]
+        indices = done.sum(dim=2)  # [B, T_y] tokens that end at or before each frame
+        indices = torch.where(indices < w.size(1), indices, torch.zeros_like(indices))
+        return y_lengths, y_mask, indices * y_mask[:, 0].to(indices.dtype)
+
+    def generate(
+        self,
+        x: torch.Tensor,
+        x_lengths: torch.Tensor,
+        noise_scale: torch.Tensor,
+        length_scale: torch.Tensor,
+        seed: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The tensor-only inference core that ONNX export traces: plain tensors in and out.
+
+        Padded throughout (no packing), no log-determinant, no float64, no host sync but the
+        output's size; the latents' noise comes from ``seed`` (:mod:`glowtts.model.noise`),
+        so torch and an exported model give the same output. Call on a model prepared with
+        :meth:`prepare_for_inference` (weight norm folded, inverse 1x1 weights cached).
+
+        Args:
+            x: [B, T_x] long token ids (padded), x_lengths: [B] long.
+            noise_scale, length_scale: 0-dim float tensors (as :meth:`infer`).
+            seed: 0-dim int64 tensor.
+
+        Returns:
+            mel [B, n_mels, T_y] (0 on padding), y_lengths [B] long, durations [B, T_x] float
+            whole frames per token.
+        """
+        from glowtts.model.noise import counter_normal
+
+        x_m, x_logs, logw, x_mask = self.encode(x, x_lengths, packed=False)
+        w = torch.ceil(torch.exp(logw[:, 0]) * x_mask[:, 0] * length_scale)  # [B, T_x]
+        y_lengths, y_mask, indices = self.frames_of(w)
+        z_m = _expand(x_m, indices, y_mask)
+        z_logs = _expand(x_logs, indices, y_mask)
+        frames = torch.arange(y_mask.size(2), device=x.device)
+        noise = counter_normal(seed, x.size(0), self.n_mels, frames).to(z_m.dtype)
+        z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
+        return self.decoder.generate(z, y_mask), y_lengths, w
 
     def prepare_for_inference(self) -> GlowTTS:
         """Fold weight norm into plain weights, cache the inverse 1x1 convs, switch to eval.

@@ -43,7 +43,8 @@ def _dense(indices: torch.Tensor, T_x: int, y_mask: torch.Tensor) -> torch.Tenso
 
 
 def _hook_outputs(model: GlowTTS) -> tuple[dict[str, Any], list[Any]]:
-    """Record each flow's (output, log-det [B]) and the prenet/transformer outputs."""
+    """Record each flow's (output, log-det [B], or None in reverse) and the prenet/transformer
+    outputs."""
     seen: dict[str, Any] = {}
     handles = []
     for i, flow in enumerate(model.decoder.flows):
@@ -55,7 +56,15 @@ def _hook_outputs(model: GlowTTS) -> tuple[dict[str, Any], list[Any]]:
             seen[name] = (y, ld.sum(dim=1))
             return y, ld
 
+        inner_inverse = flow.inverse
+
+        def inverse(*args: Any, name: str = name, inner: Any = inner_inverse, **kw: Any) -> Any:
+            x = inner(*args, **kw)
+            seen[name] = (x, None)  # the reverse pass computes no log-det
+            return x
+
         flow.transform = transform  # type: ignore[method-assign]
+        flow.inverse = inverse  # type: ignore[method-assign]
         handles.append(_Restore(flow))
     for attr in ("prenet", "transformer"):
         module = getattr(model.text_encoder, attr)
@@ -73,6 +82,7 @@ class _Restore:
 
     def remove(self) -> None:
         del self.flow.transform
+        del self.flow.inverse
 
 
 _REF_FLOW_NAMES = {"InvConvNear": "InvConvNear", "AffineCoupling": "CouplingBlock"}

@@ -1,0 +1,104 @@
+"""The tensor-only inference core: generate() equals infer() (and the reference), draws its noise
+from a seed, and runs without log-determinants, float64 or packing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from scipy import stats
+
+from glowtts.convert import convert_reference_checkpoint
+from glowtts.model import GlowTTS
+from glowtts.model.noise import counter_normal
+
+ATOL = 1e-4
+
+
+@pytest.fixture(scope="module")
+def reference(shared_fixtures: Path) -> dict[str, Any]:
+    return torch.load(shared_fixtures / "glowtts_reference_small.pt", weights_only=True)
+
+
+@pytest.fixture()
+def prepared(reference: dict[str, Any]) -> GlowTTS:
+    cfg, n_vocab, n_mels, sd = convert_reference_checkpoint(
+        reference["state_dict"], reference["hparams"]
+    )
+    m = GlowTTS(cfg, n_vocab, n_mels)
+    m.load_state_dict(sd, strict=True)
+    return m.prepare_for_inference()
+
+
+def _scalars(noise: float, length: float, seed: int) -> tuple[torch.Tensor, ...]:
+    return torch.tensor(noise), torch.tensor(length), torch.tensor(seed)
+
+
+def test_generate_at_noise_zero_is_the_references_inference(
+    prepared: GlowTTS, reference: dict[str, Any]
+) -> None:
+    inp, ref = reference["inputs"], reference["infer_outputs"]
+    assert ref["noise_scale"] == 0
+    with torch.no_grad():
+        mel, y_lengths, w = prepared.generate(
+            inp["x"], inp["x_lengths"], *_scalars(0.0, ref["length_scale"], seed=5)
+        )
+    assert torch.equal(y_lengths, ref["y_lengths_gen"])
+    assert torch.equal(w.sum(1).long(), ref["y_lengths_before_sqz_floor"])
+    assert mel.shape == ref["y_gen"].shape
+    assert (mel - ref["y_gen"]).abs().max().item() <= ATOL
+
+
+@pytest.mark.parametrize(("noise_scale", "length_scale"), [(0.667, 1.0), (0.333, 1.3), (1.0, 0.7)])
+def test_generate_equals_infer_with_the_seeded_noise(
+    prepared: GlowTTS, reference: dict[str, Any], noise_scale: float, length_scale: float
+) -> None:
+    inp = reference["inputs"]
+    x, xl = inp["x"], inp["x_lengths"]
+    with torch.no_grad():
+        mel, y_lengths, w = prepared.generate(x, xl, *_scalars(noise_scale, length_scale, 11))
+        noise = counter_normal(torch.tensor(11), x.size(0), prepared.n_mels, torch.arange(4000))
+        for packed in (False, True):
+            out = prepared.infer(
+                x, xl, noise_scale=noise_scale, length_scale=length_scale, noise=noise,
+                packed=packed,
+            )  # fmt: skip
+            assert torch.equal(out.y_lengths, y_lengths) and torch.equal(out.durations, w)
+            assert (out.mel - mel).abs().max().item() <= ATOL, packed
+
+
+def test_generate_computes_no_float64_and_no_log_determinant(
+    prepared: GlowTTS, reference: dict[str, Any]
+) -> None:
+    inp = reference["inputs"]
+    seen: list[str] = []
+    from torch.overrides import TorchFunctionMode
+
+    class Spy(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            out = func(*args, **(kwargs or {}))
+            name = getattr(func, "__name__", str(func))
+            if isinstance(out, torch.Tensor) and out.dtype == torch.float64:
+                seen.append(f"float64 from {name}")
+            if any(k in name for k in ("slogdet", "det", "inv", "searchsorted")):
+                seen.append(name)  # log-determinants, inversions, sorted search
+            return out
+
+    with torch.no_grad(), Spy():
+        prepared.generate(inp["x"], inp["x_lengths"], *_scalars(0.667, 1.0, 3))
+    assert seen == []
+
+
+def test_counter_noise_is_standard_normal_and_independent() -> None:
+    noise = counter_normal(torch.tensor(7), 3, 80, torch.arange(1000))
+    assert noise.dtype == torch.float32 and torch.isfinite(noise).all()
+    assert abs(noise.mean().item()) < 0.01 and abs(noise.std().item() - 1) < 0.01
+    assert stats.kstest(noise.flatten().numpy(), "norm").pvalue > 0.01
+    for lagged in ((noise[:, :, 1:], noise[:, :, :-1]), (noise[:, 1:], noise[:, :-1])):
+        a, b = (t.flatten() for t in lagged)
+        assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item()) < 0.01
+    longer = counter_normal(torch.tensor(7), 3, 80, torch.arange(1500))
+    assert torch.equal(longer[:, :, :1000], noise)  # an element does not depend on the size
+    assert not torch.equal(counter_normal(torch.tensor(8), 3, 80, torch.arange(1000)), noise)
