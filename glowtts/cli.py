@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from glowtts.errors import UserError
 
@@ -45,21 +46,16 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _synthesize(args: argparse.Namespace) -> int:
-    from glowtts.checkpoint import load_checkpoint
-    from glowtts.errors import InputNotFoundError, UserValueError
-    from glowtts.synthesis import Synthesizer, build_vocoder, write_wav
+    from glowtts.errors import UserValueError
 
-    if (args.text is None) == (args.text_file is None):
-        raise UserValueError("give the text to speak, or --text-file with one utterance per line")
-    if args.text_file is not None:
-        if not args.text_file.is_file():
-            raise InputNotFoundError(f"text file {args.text_file} does not exist")
-        lines = args.text_file.read_text(encoding="utf-8").splitlines()
-        texts = [t.strip() for t in lines if t.strip()]
-        if not texts:
-            raise UserValueError(f"{args.text_file}: no non-empty line to synthesise")
-    else:
-        texts = [args.text]
+    if (args.checkpoint is None) == (args.onnx is None):
+        raise UserValueError("give the voice: --checkpoint CKPT, or --onnx voice.onnx")
+    texts = _texts(args)
+    if args.onnx is not None:
+        return _synthesize_onnx(args, texts)  # numpy and onnxruntime: torch is never imported
+    from glowtts.checkpoint import load_checkpoint
+    from glowtts.synthesis import Synthesizer, build_vocoder
+
     device = args.device
     if device == "auto":
         import torch
@@ -83,15 +79,64 @@ def _synthesize(args: argparse.Namespace) -> int:
         batch_size=synth.batch_size,
         seed=args.seed,
     )
-    rate = ckpt.config.audio.sample_rate
-    if len(results) == 1 and args.output.suffix == ".wav":
-        paths = [args.output]
-    else:
-        paths = [args.output / f"{i:04d}.wav" for i in range(1, len(results) + 1)]
-    for path, result in zip(paths, results, strict=True):
+    wavs = []
+    for result in results:
         assert result.wav is not None
-        write_wav(path, result.wav, rate)
-        log.info("%s: %.2f s, %r", path, result.wav.size / rate, result.text[:60])
+        wavs.append((result.text, result.wav))
+    _write_wavs(args.output, wavs, ckpt.config.audio.sample_rate)
+    return 0
+
+
+def _synthesize_onnx(args: argparse.Namespace, texts: list[str]) -> int:
+    from glowtts.errors import UserValueError
+    from glowtts.onnx_voice import OnnxVoice
+
+    if args.vocoder == "hifigan" or args.hifigan is not None:
+        raise UserValueError(
+            "--onnx speaks through Griffin-Lim (numpy); HiFi-GAN needs --checkpoint"
+        )
+    voice = OnnxVoice(args.onnx)
+    results = voice(
+        texts, noise_scale=args.noise_scale, length_scale=args.length_scale, seed=args.seed
+    )
+    _write_wavs(args.output, [(r.text, r.wav) for r in results], voice.audio.sample_rate)
+    return 0
+
+
+def _write_wavs(output: Path, wavs: list[tuple[str, Any]], rate: int) -> None:
+    """One wav to ``output`` when it ends in .wav and there is one text, else a folder."""
+    from glowtts.wavfile import write_wav
+
+    if len(wavs) == 1 and output.suffix == ".wav":
+        paths = [output]
+    else:
+        paths = [output / f"{i:04d}.wav" for i in range(1, len(wavs) + 1)]
+    for path, (text, wav) in zip(paths, wavs, strict=True):
+        write_wav(path, wav, rate)
+        log.info("%s: %.2f s, %r", path, wav.size / rate, text[:60])
+
+
+def _texts(args: argparse.Namespace) -> list[str]:
+    from glowtts.errors import InputNotFoundError, UserValueError
+
+    if (args.text is None) == (args.text_file is None):
+        raise UserValueError("give the text to speak, or --text-file with one utterance per line")
+    if args.text_file is not None:
+        if not args.text_file.is_file():
+            raise InputNotFoundError(f"text file {args.text_file} does not exist")
+        lines = args.text_file.read_text(encoding="utf-8").splitlines()
+        texts = [t.strip() for t in lines if t.strip()]
+        if not texts:
+            raise UserValueError(f"{args.text_file}: no non-empty line to synthesise")
+    else:
+        texts = [args.text]
+    return texts
+
+
+def _export(args: argparse.Namespace) -> int:
+    from glowtts.export import export_onnx
+
+    export_onnx(args.checkpoint, args.output)
     return 0
 
 
@@ -147,8 +192,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the text to speak; [words|1.5] speaks those words 1.5 times as long",
     )
     p.add_argument("--text-file", type=Path, help="or one utterance per line (batched)")
+    p.add_argument("--checkpoint", type=Path, help="e.g. results/demo/train/glowtts.pt")
     p.add_argument(
-        "--checkpoint", type=Path, required=True, help="e.g. results/demo/train/glowtts.pt"
+        "--onnx", type=Path, help="or an exported voice (glowtts export): no torch needed"
     )
     p.add_argument(
         "-o", "--output", type=Path, required=True,
@@ -168,6 +214,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 or auto (default)")
     p.add_argument("--seed", type=int, default=0, help="seed of the sampled latents")
     p.set_defaults(func=_synthesize)
+
+    p = sub.add_parser(
+        "export",
+        help="export a voice to ONNX (runs in onnxruntime without torch)",
+        description="Export a checkpoint's acoustic model to ONNX (dynamic batch and lengths, "
+        "noise from a seed input) and its metadata (text frontend, audio settings) beside it.",
+    )
+    p.add_argument("--checkpoint", type=Path, required=True, help="the voice to export")
+    p.add_argument("-o", "--output", type=Path, required=True, help="voice.onnx (+ voice.json)")
+    p.set_defaults(func=_export)
 
     p = sub.add_parser(
         "metrics",

@@ -21,6 +21,7 @@ import torch
 
 from glowtts.checkpoint import Checkpoint, build_model, load_checkpoint
 from glowtts.errors import UserValueError
+from glowtts.wavfile import write_wav  # re-exported: synthesis writes wavs
 
 if TYPE_CHECKING:
     from glowtts.config import AudioConfig
@@ -28,11 +29,10 @@ if TYPE_CHECKING:
     from glowtts.text import TextFrontend
     from glowtts.vocoder import Vocoder
 
+
 __all__ = ["Synthesized", "Synthesizer", "build_vocoder", "silent_padding", "write_wav"]
 
 log = logging.getLogger(__name__)
-
-CLIP_WARN_FRACTION = 1e-3  # warn when more than 0.1 % of the samples clip
 
 
 @dataclass
@@ -216,23 +216,3 @@ def build_vocoder(
         hifigan.remove_weight_norm()
         return hifigan
     raise UserValueError(f"synthesis.vocoder: unknown vocoder {kind!r}; use griffin_lim or hifigan")
-
-
-def write_wav(path: str | Path, wav: np.ndarray, sample_rate: int) -> Path:
-    """Write a float waveform in [-1, 1] as 16-bit PCM, atomically."""
-    import soundfile as sf
-
-    from glowtts.atomic import atomic_path
-
-    clipped = float(np.mean(np.abs(wav) > 1.0)) if wav.size else 0.0
-    if clipped > CLIP_WARN_FRACTION:
-        log.warning(
-            "%s: %.1f %% of the samples exceed full scale and are clipped (peak %.1f): the "
-            "generated mel is louder than the training data (an undertrained voice?)",
-            path,
-            100 * clipped,
-            float(np.abs(wav).max()),
-        )
-    with atomic_path(path) as tmp:
-        sf.write(str(tmp), np.clip(wav, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-    return Path(path)

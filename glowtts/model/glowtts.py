@@ -393,6 +393,7 @@ class GlowTTS(nn.Module):
         noise_scale: torch.Tensor,
         length_scale: torch.Tensor,
         seed: torch.Tensor,
+        duration_scale: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The tensor-only inference core that ONNX export traces: plain tensors in and out.
 
@@ -405,6 +406,7 @@ class GlowTTS(nn.Module):
             x: [B, T_x] long token ids (padded), x_lengths: [B] long.
             noise_scale, length_scale: 0-dim float tensors (as :meth:`infer`).
             seed: 0-dim int64 tensor.
+            duration_scale: [B, T_x] per-token duration multipliers (per-word speed), or None.
 
         Returns:
             mel [B, n_mels, T_y] (0 on padding), y_lengths [B] long, durations [B, T_x] float
@@ -413,7 +415,10 @@ class GlowTTS(nn.Module):
         from glowtts.model.noise import counter_normal
 
         x_m, x_logs, logw, x_mask = self.encode(x, x_lengths, packed=False)
-        w = torch.ceil(torch.exp(logw[:, 0]) * x_mask[:, 0] * length_scale)  # [B, T_x]
+        w = torch.exp(logw[:, 0]) * x_mask[:, 0] * length_scale  # [B, T_x]
+        if duration_scale is not None:
+            w = w * duration_scale
+        w = torch.ceil(w)
         y_lengths, y_mask, indices = self.frames_of(w)
         z_m = _expand(x_m, indices, y_mask)
         z_logs = _expand(x_logs, indices, y_mask)

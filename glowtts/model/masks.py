@@ -32,6 +32,7 @@ class ChannelLayerNorm(nn.Module):
     def __init__(self, channels: int, eps: float = LAYER_NORM_EPS) -> None:
         super().__init__()
         self.eps = eps
+        self.channels = channels  # a Python int: a constant when traced for export
         self.weight = nn.Parameter(torch.ones(channels))
         self.bias = nn.Parameter(torch.zeros(channels))
 
@@ -39,6 +40,6 @@ class ChannelLayerNorm(nn.Module):
         """x: [B, C, T] -> [B, C, T]."""
         # layer_norm normalises trailing dims: move channels last, normalise, move back.
         y = nn.functional.layer_norm(
-            x.transpose(1, 2), (x.size(1),), self.weight, self.bias, self.eps
+            x.transpose(1, 2), (self.channels,), self.weight, self.bias, self.eps
         )
         return y.transpose(1, 2)

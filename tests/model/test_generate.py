@@ -99,6 +99,9 @@ def test_counter_noise_is_standard_normal_and_independent() -> None:
     for lagged in ((noise[:, :, 1:], noise[:, :, :-1]), (noise[:, 1:], noise[:, :-1])):
         a, b = (t.flatten() for t in lagged)
         assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item()) < 0.01
+    a, b = noise[:, :40].flatten(), noise[:, 40:].flatten()  # Box-Muller's cos and sin halves
+    assert abs(torch.corrcoef(torch.stack([a, b]))[0, 1].item()) < 0.01
+    assert counter_normal(torch.tensor(7), 1, 5, torch.arange(10)).shape == (1, 5, 10)  # odd C
     longer = counter_normal(torch.tensor(7), 3, 80, torch.arange(1500))
     assert torch.equal(longer[:, :, :1000], noise)  # an element does not depend on the size
     assert not torch.equal(counter_normal(torch.tensor(8), 3, 80, torch.arange(1000)), noise)

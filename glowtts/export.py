@@ -1,0 +1,149 @@
+"""Export a voice to ONNX: the acoustic model, from token ids to mel frames, with dynamic shapes.
+
+``export_onnx(checkpoint, "voice.onnx")`` writes two files:
+
+    voice.onnx    the acoustic model (``GlowTTS.generate``: weight norm folded, the inverse 1x1
+                  convolutions cached as constants, noise drawn from a seed inside the graph)
+    voice.json    what a runtime needs besides it: the text frontend's settings and symbol
+                  table, the audio settings (sample rate, hop, mel parameters for a vocoder),
+                  default scales, and the graph's inputs and outputs
+
+Graph inputs: ``tokens`` [B, T_x] int64 (0-padded), ``token_lengths`` [B] int64,
+``noise_scale`` [] float32, ``length_scale`` [] float32, ``seed`` [] int64, ``duration_scale``
+[B, T_x] float32 (per-token speed, ones for none). Outputs: ``mel`` [B, n_mels, T_y] float32
+(0 on padding) and ``mel_lengths`` [B] int64. Batch, T_x and T_y are dynamic.
+
+The export traces ``generate`` once on a small dummy batch (TorchScript-based exporter): the
+core is written with tensor ops only (no Python ints from tensors, no host sync), so the traced
+graph holds for every shape; tests check onnxruntime against torch on shapes the trace never saw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from glowtts.checkpoint import Checkpoint, build_model, load_checkpoint
+from glowtts.errors import UserValueError
+from glowtts.model import GlowTTS
+
+__all__ = ["ONNX_FORMAT", "ONNX_FORMAT_VERSION", "export_onnx", "metadata_path"]
+
+log = logging.getLogger(__name__)
+
+ONNX_FORMAT = "glowtts-onnx"
+ONNX_FORMAT_VERSION = 1
+OPSET = 17
+INPUTS = ("tokens", "token_lengths", "noise_scale", "length_scale", "seed", "duration_scale")
+OUTPUTS = ("mel", "mel_lengths")
+
+
+class _Acoustic(torch.nn.Module):
+    """``GlowTTS.generate`` with the graph's inputs and outputs, in that order."""
+
+    def __init__(self, model: GlowTTS) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        token_lengths: torch.Tensor,
+        noise_scale: torch.Tensor,
+        length_scale: torch.Tensor,
+        seed: torch.Tensor,
+        duration_scale: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        mel, mel_lengths, _ = self.model.generate(
+            tokens, token_lengths, noise_scale, length_scale, seed, duration_scale
+        )
+        return mel, mel_lengths
+
+
+def metadata_path(onnx_path: str | Path) -> Path:
+    """The JSON beside an exported model: ``voice.onnx`` -> ``voice.json``."""
+    return Path(onnx_path).with_suffix(".json")
+
+
+def export_onnx(checkpoint: str | Path | Checkpoint, out: str | Path) -> Path:
+    """Export a checkpoint's acoustic model to ``out`` (.onnx) and its metadata beside it.
+
+    Returns:
+        the ONNX file's path.
+    """
+    from glowtts.atomic import atomic_path, write_text
+    from glowtts.synthesis import _frontend
+
+    out = Path(out)
+    if out.suffix != ".onnx":
+        raise UserValueError(f"{out}: the exported model's name must end in .onnx")
+    ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
+    frontend = _frontend(ckpt)  # refuses a checkpoint whose vocabulary does not fit its text
+    model = build_model(ckpt).prepare_for_inference()
+    acoustic = _Acoustic(model).eval()
+    tokens = torch.tensor([[5, 6, 7, 8, 9, 10, 11], [12, 13, 14, 0, 0, 0, 0]])  # any ids
+    args = (
+        tokens,
+        torch.tensor([7, 3]),
+        torch.tensor(0.5),
+        torch.tensor(1.0),
+        torch.tensor(0, dtype=torch.int64),
+        torch.ones(tokens.shape),
+    )
+    dynamic = {
+        "tokens": {0: "batch", 1: "tokens"},
+        "token_lengths": {0: "batch"},
+        "duration_scale": {0: "batch", 1: "tokens"},
+        "mel": {0: "batch", 2: "frames"},
+        "mel_lengths": {0: "batch"},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp, warnings.catch_warnings():
+        # the tracer warns about every size it reads; generate() keeps them tensors
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)  # constant-folding notes
+        torch.onnx.export(
+            acoustic,
+            args,
+            str(tmp),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=list(INPUTS),
+            output_names=list(OUTPUTS),
+            dynamic_axes=dynamic,
+            do_constant_folding=True,
+        )
+    write_text(metadata_path(out), json.dumps(_metadata(ckpt, frontend), indent=2) + "\n")
+    log.info("exported %s (+ %s)", out, metadata_path(out).name)
+    return out
+
+
+def _metadata(ckpt: Checkpoint, frontend: Any) -> dict[str, Any]:
+    from glowtts.config import to_dict
+    from glowtts.text import SYMBOLS
+
+    cfg = ckpt.config
+    return {
+        "format": ONNX_FORMAT,
+        "version": ONNX_FORMAT_VERSION,
+        "inputs": list(INPUTS),
+        "outputs": list(OUTPUTS),
+        "n_vocab": ckpt.n_vocab,
+        "n_mels": ckpt.n_mels,
+        "text": to_dict(cfg.text),
+        "symbols": list(SYMBOLS),
+        "blank_id": frontend.blank_id,
+        "pronunciations": ckpt.pronunciations,
+        "audio": to_dict(cfg.audio),
+        "synthesis": {
+            "noise_scale": cfg.synthesis.noise_scale,
+            "length_scale": cfg.synthesis.length_scale,
+        },
+        "step": ckpt.step,
+    }

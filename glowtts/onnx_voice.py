@@ -1,0 +1,179 @@
+"""Speak with an exported voice through onnxruntime alone: numpy, onnxruntime and the text
+frontend, no torch (``glowtts synthesize --onnx voice.onnx "text"``).
+
+The mel goes to a vocoder that needs no torch either: librosa's Griffin-Lim with the voice's
+mel parameters (the same settings as the built-in one).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glowtts.errors import InputNotFoundError, UserValueError
+
+__all__ = ["OnnxSynthesized", "OnnxVoice"]
+
+FORMAT = "glowtts-onnx"  # glowtts.export.ONNX_FORMAT (that module imports torch)
+VERSION = 1
+
+
+@dataclass
+class OnnxSynthesized:
+    """One utterance: ``mel`` [n_mels, T_y] and ``wav`` [T_y * hop] (None without a vocoder)."""
+
+    text: str
+    ids: list[int]
+    mel: np.ndarray
+    wav: np.ndarray | None
+
+
+class OnnxVoice:
+    """An exported voice: ``OnnxVoice("voice.onnx")(["Hello."])``.
+
+    Args:
+        path: the .onnx file; its metadata is the .json beside it (``glowtts export`` writes
+            both).
+        threads: onnxruntime's intra-op threads (0: its default).
+    """
+
+    def __init__(self, path: str | Path, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        from glowtts.config import AudioConfig, TextConfig
+        from glowtts.text import SYMBOLS, TextFrontend
+
+        path = Path(path)
+        meta_path = path.with_suffix(".json")
+        for p in (path, meta_path):
+            if not p.is_file():
+                raise InputNotFoundError(
+                    f"{p} does not exist: export the voice with glowtts export (it writes the "
+                    ".onnx and the .json beside it)"
+                )
+        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+            raise UserValueError(
+                f"{meta_path}: not the metadata of a {FORMAT} v{VERSION} export "
+                f"(format {meta.get('format')!r}, version {meta.get('version')!r})"
+            )
+        if list(meta["symbols"]) != list(SYMBOLS):
+            raise UserValueError(
+                f"{meta_path}: its symbol table differs from this glowtts's; re-export the voice"
+            )
+        self.meta = meta
+        self.audio = AudioConfig(**_tuples(meta["audio"]))
+        text = TextConfig(**_tuples(meta["text"]))
+        self.frontend = TextFrontend(_replace(text, on_unknown_char="error"))
+        if self.frontend.n_vocab != meta["n_vocab"]:
+            raise UserValueError(
+                f"{meta_path}: {meta['n_vocab']} symbols, the text settings give "
+                f"{self.frontend.n_vocab}"
+            )
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, text: str) -> tuple[list[int], list[float]]:
+        """Token ids and per-token duration factors (``[words|1.5]`` markup) of ``text``."""
+        if not text.strip():
+            raise UserValueError("empty text: nothing to synthesise")
+        ids, factors = self.frontend.encode_with_speed(text)
+        if not ids:
+            raise UserValueError(f"text {text!r} leaves no symbol to speak")
+        return ids, factors
+
+    def mels(
+        self,
+        texts: Sequence[str],
+        *,
+        noise_scale: float | None = None,
+        length_scale: float | None = None,
+        seed: int = 0,
+    ) -> list[tuple[list[int], np.ndarray]]:
+        """Mels of ``texts`` in one padded batch: (ids, mel [n_mels, T_y]) per text."""
+        defaults = self.meta["synthesis"]
+        encoded = [self.encode(t) for t in texts]
+        width = max(len(ids) for ids, _ in encoded)
+        tokens = np.zeros((len(texts), width), dtype=np.int64)
+        speed = np.ones((len(texts), width), dtype=np.float32)
+        for row, (ids, factors) in enumerate(encoded):
+            tokens[row, : len(ids)] = ids
+            speed[row, : len(ids)] = factors
+        feeds = {
+            "tokens": tokens,
+            "token_lengths": np.array([len(ids) for ids, _ in encoded], dtype=np.int64),
+            "noise_scale": np.array(
+                defaults["noise_scale"] if noise_scale is None else noise_scale, np.float32
+            ),
+            "length_scale": np.array(
+                defaults["length_scale"] if length_scale is None else length_scale, np.float32
+            ),
+            "seed": np.array(seed, dtype=np.int64),
+            "duration_scale": speed,
+        }
+        mel, lengths = self.session.run(["mel", "mel_lengths"], feeds)
+        return [(ids, mel[row, :, : int(lengths[row])]) for row, (ids, _) in enumerate(encoded)]
+
+    def __call__(
+        self,
+        texts: Sequence[str],
+        *,
+        noise_scale: float | None = None,
+        length_scale: float | None = None,
+        seed: int = 0,
+        griffin_lim_iters: int = 60,
+    ) -> list[OnnxSynthesized]:
+        """Speak ``texts`` (one batch): mels from onnxruntime, waveforms from Griffin-Lim."""
+        out = []
+        for text, (ids, mel) in zip(
+            texts,
+            self.mels(texts, noise_scale=noise_scale, length_scale=length_scale, seed=seed),
+            strict=True,
+        ):
+            out.append(OnnxSynthesized(text, ids, mel, self.griffin_lim(mel, griffin_lim_iters)))
+        return out
+
+    def griffin_lim(self, mel: np.ndarray, n_iter: int = 60) -> np.ndarray:
+        """Log-mel [n_mels, T_y] -> waveform [T_y * hop] with librosa (numpy, no torch)."""
+        import librosa
+
+        a = self.audio
+        wav = librosa.feature.inverse.mel_to_audio(
+            np.exp(mel.astype(np.float64)),
+            sr=a.sample_rate,
+            n_fft=a.n_fft,
+            hop_length=a.hop_length,
+            win_length=a.win_length,
+            window="hann",
+            center=True,
+            pad_mode="reflect",
+            power=1.0,
+            n_iter=n_iter,
+            fmin=a.fmin,
+            fmax=a.fmax,
+            htk=False,
+            norm="slaney",
+        )  # (T_y - 1) * hop samples
+        out = np.zeros(mel.shape[1] * a.hop_length, dtype=np.float32)  # hop per frame
+        out[: wav.shape[0]] = wav[: out.shape[0]]
+        return out
+
+
+def _tuples(values: dict[str, Any]) -> dict[str, Any]:
+    """JSON lists back to the tuples the config dataclasses hold."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _replace(cfg: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(cfg, **changes)

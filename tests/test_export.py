@@ -1,0 +1,155 @@
+"""ONNX export: onnxruntime gives torch's output on shapes the trace never saw, and the runtime
+path speaks without importing torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from glowtts.checkpoint import Checkpoint, build_model, load_checkpoint, save_checkpoint
+from glowtts.cli import main
+from glowtts.config import load
+from glowtts.export import export_onnx, metadata_path
+from glowtts.model import GlowTTS
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Path:
+    """A tiny voice with every weight perturbed (no identity couplings), demo text settings."""
+    cfg = load(repo_root / "config/config.yaml", repo_root / ".test/config.yaml")
+    torch.manual_seed(0)
+    model = GlowTTS(cfg.model, 148, cfg.audio.n_mels)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    path = tmp_path_factory.mktemp("voice") / "voice.pt"
+    return save_checkpoint(
+        path, Checkpoint(config=cfg, n_vocab=148, n_mels=80, model=model.state_dict())
+    )
+
+
+@pytest.fixture(scope="module")
+def exported(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return export_onnx(checkpoint, tmp_path_factory.mktemp("onnx") / "voice.onnx")
+
+
+def _batch(lengths: list[int], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    tokens = np.zeros((len(lengths), max(lengths)), dtype=np.int64)
+    speed = np.ones(tokens.shape, dtype=np.float32)
+    for row, n in enumerate(lengths):
+        tokens[row, :n] = rng.integers(12, 64, n)
+        speed[row, :n] = rng.uniform(0.5, 2.0, n)
+    return tokens, np.array(lengths, dtype=np.int64), speed
+
+
+@pytest.mark.parametrize(
+    ("lengths", "noise_scale", "length_scale"),
+    [
+        ([1], 0.0, 1.0),
+        ([7], 0.667, 1.0),
+        ([300], 0.667, 1.3),
+        ([23, 5, 61], 0.5, 0.8),  # batch 3 with padding
+        ([3, 300, 40], 1.0, 1.0),
+    ],
+)
+def test_onnxruntime_equals_torch_on_unseen_shapes(
+    checkpoint: Path, exported: Path, lengths: list[int], noise_scale: float, length_scale: float
+) -> None:
+    import onnxruntime as ort
+
+    model = build_model(load_checkpoint(checkpoint)).prepare_for_inference()
+    session = ort.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    tokens, token_lengths, speed = _batch(lengths, seed=len(lengths) * 1000 + lengths[0])
+    feeds = {
+        "tokens": tokens,
+        "token_lengths": token_lengths,
+        "noise_scale": np.array(noise_scale, np.float32),
+        "length_scale": np.array(length_scale, np.float32),
+        "seed": np.array(42, np.int64),
+        "duration_scale": speed,
+    }
+    mel, mel_lengths = session.run(["mel", "mel_lengths"], feeds)
+    with torch.no_grad():
+        ref_mel, ref_lengths, _ = model.generate(
+            *(torch.from_numpy(feeds[k]) for k in ("tokens", "token_lengths")),
+            torch.tensor(noise_scale),
+            torch.tensor(length_scale),
+            torch.tensor(42),
+            torch.from_numpy(speed),
+        )
+    np.testing.assert_array_equal(mel_lengths, ref_lengths.numpy())
+    assert mel.shape == tuple(ref_mel.shape)
+    assert np.abs(mel - ref_mel.numpy()).max() < 1e-4
+
+
+def test_metadata_holds_what_a_runtime_needs(exported: Path) -> None:
+    meta = json.loads(metadata_path(exported).read_text())
+    assert meta["format"] == "glowtts-onnx" and meta["n_vocab"] == 148
+    assert meta["audio"]["sample_rate"] == 22050 and meta["audio"]["hop_length"] == 256
+    assert meta["text"]["cleaners"] == "english_cleaners" and meta["blank_id"] is None
+    assert len(meta["symbols"]) == 148 and meta["synthesis"]["noise_scale"] == 0.667
+
+
+def test_the_runtime_speaks_without_torch(exported: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hello.wav"
+    code = (
+        "import sys\n"
+        "from glowtts.cli import main\n"
+        f"rc = main(['synthesize', 'Hello, [slow|2] world.', '--onnx', {str(exported)!r}, "
+        f"'-o', {str(out)!r}, '--seed', '3'])\n"
+        "assert rc == 0, rc\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "from glowtts.onnx_voice import OnnxVoice\n"
+        f"v = OnnxVoice({str(exported)!r})\n"
+        "[(ids, mel)] = v.mels(['Hello, [slow|2] world.'], seed=3)\n"
+        "print(len(ids), mel.shape[1])\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    n_ids, n_frames = (int(v) for v in proc.stdout.split())
+    wav, rate = sf.read(out)
+    assert rate == 22050 and len(wav) == n_frames * 256 and n_ids == len("hello, slow world.")
+
+
+def test_the_runtime_mel_is_the_checkpoints(checkpoint: Path, exported: Path) -> None:
+    from glowtts.onnx_voice import OnnxVoice
+    from glowtts.synthesis import Synthesizer
+
+    voice = OnnxVoice(exported)
+    [(ids, mel)] = voice.mels(["A [quiet|1.5] test."], noise_scale=0.3, length_scale=1.1, seed=9)
+    synth = Synthesizer.from_file(checkpoint)
+    ids_torch, speed = synth.encode_with_speed("A [quiet|1.5] test.")
+    assert ids == ids_torch
+    with torch.no_grad():
+        ref, lengths, _ = synth.model.generate(
+            torch.tensor([ids]), torch.tensor([len(ids)]), torch.tensor(0.3),
+            torch.tensor(1.1), torch.tensor(9), torch.tensor([speed]),
+        )  # fmt: skip
+    assert mel.shape[1] == int(lengths[0])
+    assert np.abs(mel - ref[0, :, : mel.shape[1]].numpy()).max() < 1e-4
+
+
+def test_cli_export_and_named_errors(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "v.onnx"
+    assert main(["export", "--checkpoint", str(checkpoint), "-o", str(out)]) == 0
+    assert out.is_file() and metadata_path(out).is_file()
+    metadata_path(out).unlink()
+    args = ["synthesize", "Hi.", "--onnx", str(out), "-o", str(tmp_path / "x.wav")]
+    assert main(args) == 1
+    assert "v.json does not exist: export the voice with glowtts export" in capsys.readouterr().err
+    assert main(["export", "--checkpoint", str(checkpoint), "-o", str(tmp_path / "v.bin")]) == 1
+    assert "must end in .onnx" in capsys.readouterr().err
+    both = ["synthesize", "Hi.", "--onnx", str(out), "--checkpoint", str(checkpoint), "-o", "x"]
+    assert main(both) == 1
+    assert "--checkpoint CKPT, or --onnx" in capsys.readouterr().err
