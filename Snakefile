@@ -33,6 +33,7 @@ include: "rules/mas.smk"
 include: "rules/features.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
+include: "rules/export.smk"
 
 
 rule all:

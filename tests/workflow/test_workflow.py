@@ -563,6 +563,20 @@ def test_synthesis_edits_rerun_only_the_evaluation_and_the_report_holds_it(
         assert wanted in names, (wanted, names)
 
 
+@pytest.mark.slow
+def test_the_export_rule_writes_a_voice_that_onnxruntime_speaks(workflow: Path) -> None:
+    """After the whole DAG ran: `snakemake export` exports the trained voice (nothing reruns)."""
+    from glowtts.onnx_voice import OnnxVoice
+
+    configs = ["--configfile", TEST_CONFIG, "long.yaml", "noise.yaml"]
+    plan = _jobs(snakemake(workflow, "export", "-n", "--quiet", "rules", *configs))
+    assert plan == {"export": 1}, plan
+    snakemake(workflow, "export", *configs)
+    voice = OnnxVoice(workflow / "results/test/export/voice.onnx")
+    [result] = voice(["A short test."], seed=1, griffin_lim_iters=4)
+    assert result.wav is not None and result.wav.size == result.mel.shape[1] * 256
+
+
 def _report_pages(text: str) -> dict[str, str]:
     """file name -> content of every item embedded in a Snakemake report (HTML decoded, other
     types as their mime type): items are base64 data URIs that carry their file name."""
