@@ -7,6 +7,7 @@
     voice.json    what a runtime needs besides it: the text frontend's settings and symbol
                   table, the audio settings (sample rate, hop, mel parameters for a vocoder),
                   default scales, and the graph's inputs and outputs
+    voice.dict    the pronouncing dictionary, when the voice reads CMUdict from a file
 
 Graph inputs: ``tokens`` [B, T_x] int64 (0-padded), ``token_lengths`` [B] int64,
 ``noise_scale`` [] float32, ``length_scale`` [] float32, ``seed`` [] int64, ``duration_scale``
@@ -119,9 +120,28 @@ def export_onnx(checkpoint: str | Path | Checkpoint, out: str | Path) -> Path:
             dynamic_axes=dynamic,
             do_constant_folding=True,
         )
-    write_text(metadata_path(out), json.dumps(_metadata(ckpt, frontend), indent=2) + "\n")
+    meta = _metadata(ckpt, frontend)
+    if ckpt.config.text.cmudict and ckpt.config.text.dictionary:
+        meta["text"]["dictionary"] = _ship_dictionary(ckpt.config.text.dictionary, out)
+    write_text(metadata_path(out), json.dumps(meta, indent=2) + "\n")
     log.info("exported %s (+ %s)", out, metadata_path(out).name)
     return out
+
+
+def _ship_dictionary(source: str, out: Path) -> str:
+    """Copy the pronouncing dictionary beside the model (``voice.dict``); its file name."""
+    from glowtts.atomic import write_bytes
+    from glowtts.errors import InputNotFoundError
+
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise InputNotFoundError(
+            f"text.dictionary {source}: not found; the voice reads with it, and the export "
+            "ships it beside the model: export where the file is (or set text.dictionary)"
+        )
+    target = out.with_suffix(".dict")
+    write_bytes(target, path.read_bytes())
+    return target.name
 
 
 def _metadata(ckpt: Checkpoint, frontend: Any) -> dict[str, Any]:
@@ -144,6 +164,8 @@ def _metadata(ckpt: Checkpoint, frontend: Any) -> dict[str, Any]:
         "synthesis": {
             "noise_scale": cfg.synthesis.noise_scale,
             "length_scale": cfg.synthesis.length_scale,
+            "batch_size": cfg.synthesis.batch_size,
+            "griffin_lim_iters": cfg.synthesis.griffin_lim_iters,
         },
         "step": ckpt.step,
     }

@@ -8,6 +8,7 @@ mel parameters (the same settings as the built-in one).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import numpy as np
 from glowtts.errors import InputNotFoundError, UserValueError
 
 __all__ = ["OnnxSynthesized", "OnnxVoice"]
+
+log = logging.getLogger("glowtts.synthesis")
 
 FORMAT = "glowtts-onnx"  # glowtts.export.ONNX_FORMAT (that module imports torch)
 VERSION = 1
@@ -56,8 +59,16 @@ class OnnxVoice:
                     f"{p} does not exist: export the voice with glowtts export (it writes the "
                     ".onnx and the .json beside it)"
                 )
-        meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        try:
+            meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserValueError(f"{meta_path}: not a JSON file ({exc})") from None
+        if (
+            not isinstance(meta, dict)
+            or meta.get("format") != FORMAT
+            or meta.get("version") != VERSION
+        ):
+            meta = meta if isinstance(meta, dict) else {}
             raise UserValueError(
                 f"{meta_path}: not the metadata of a {FORMAT} v{VERSION} export "
                 f"(format {meta.get('format')!r}, version {meta.get('version')!r})"
@@ -69,7 +80,10 @@ class OnnxVoice:
         self.meta = meta
         self.audio = AudioConfig(**_tuples(meta["audio"]))
         text = TextConfig(**_tuples(meta["text"]))
+        if text.cmudict and text.dictionary and not Path(text.dictionary).is_absolute():
+            text = _replace(text, dictionary=str(path.parent / text.dictionary))  # shipped
         self.frontend = TextFrontend(_replace(text, on_unknown_char="error"))
+        self._check_dictionary = bool(text.cmudict and meta.get("pronunciations"))
         if self.frontend.n_vocab != meta["n_vocab"]:
             raise UserValueError(
                 f"{meta_path}: {meta['n_vocab']} symbols, the text settings give "
@@ -84,11 +98,23 @@ class OnnxVoice:
 
     def encode(self, text: str) -> tuple[list[int], list[float]]:
         """Token ids and per-token duration factors (``[words|1.5]`` markup) of ``text``."""
+        from glowtts.text import SYMBOLS
+
         if not text.strip():
             raise UserValueError("empty text: nothing to synthesise")
         ids, factors = self.frontend.encode_with_speed(text)
-        if not ids:
-            raise UserValueError(f"text {text!r} leaves no symbol to speak")
+        if self._check_dictionary:  # once, after the dictionary is read by the first encode
+            self._check_dictionary = False
+            used = (self.frontend.pronunciations or {}).get("sha256")
+            if used != self.meta["pronunciations"].get("sha256"):
+                log.warning(
+                    "pronouncing dictionary %s differs from the one the voice was trained with "
+                    "(%s): some words may be read differently",
+                    (self.frontend.pronunciations or {}).get("name"),
+                    self.meta["pronunciations"].get("name"),
+                )
+        if not [i for i in ids if i < len(SYMBOLS) and SYMBOLS[i][-1:].isalnum()]:
+            raise UserValueError(f"text {text!r} leaves no letter or phone to speak")
         return ids, factors
 
     def mels(
@@ -130,23 +156,39 @@ class OnnxVoice:
         noise_scale: float | None = None,
         length_scale: float | None = None,
         seed: int = 0,
-        griffin_lim_iters: int = 60,
+        batch_size: int | None = None,
+        griffin_lim_iters: int | None = None,
     ) -> list[OnnxSynthesized]:
-        """Speak ``texts`` (one batch): mels from onnxruntime, waveforms from Griffin-Lim."""
-        out = []
-        for text, (ids, mel) in zip(
-            texts,
-            self.mels(texts, noise_scale=noise_scale, length_scale=length_scale, seed=seed),
-            strict=True,
-        ):
-            out.append(OnnxSynthesized(text, ids, mel, self.griffin_lim(mel, griffin_lim_iters)))
-        return out
+        """Speak ``texts`` in padded batches of similar length (results in input order): mels
+        from onnxruntime, waveforms from Griffin-Lim (defaults: the voice's settings)."""
+        defaults = self.meta["synthesis"]
+        size = batch_size or int(defaults.get("batch_size", 8))
+        iters = (
+            griffin_lim_iters
+            if griffin_lim_iters is not None
+            else defaults.get("griffin_lim_iters", 60)
+        )
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        results: dict[int, OnnxSynthesized] = {}
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            mels = self.mels(
+                [texts[i] for i in chunk],
+                noise_scale=noise_scale,
+                length_scale=length_scale,
+                seed=seed,
+            )
+            for i, (ids, mel) in zip(chunk, mels, strict=True):
+                results[i] = OnnxSynthesized(texts[i], ids, mel, self.griffin_lim(mel, iters))
+        return [results[i] for i in range(len(texts))]
 
     def griffin_lim(self, mel: np.ndarray, n_iter: int = 60) -> np.ndarray:
         """Log-mel [n_mels, T_y] -> waveform [T_y * hop] with librosa (numpy, no torch)."""
         import librosa
 
         a = self.audio
+        if mel.shape[1] == 0:  # a text too short for one frame pair: silence, no frames
+            return np.zeros(0, dtype=np.float32)
         wav = librosa.feature.inverse.mel_to_audio(
             np.exp(mel.astype(np.float64)),
             sr=a.sample_rate,

@@ -153,3 +153,69 @@ def test_cli_export_and_named_errors(
     both = ["synthesize", "Hi.", "--onnx", str(out), "--checkpoint", str(checkpoint), "-o", "x"]
     assert main(both) == 1
     assert "--checkpoint CKPT, or --onnx" in capsys.readouterr().err
+
+
+def test_the_pronouncing_dictionary_travels_with_the_voice(
+    repo_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import dataclasses
+    import shutil
+
+    from glowtts.onnx_voice import OnnxVoice
+    from glowtts.text import PronouncingDictionary
+
+    words = tmp_path / "src" / "my_dictionary"
+    words.parent.mkdir()
+    words.write_text("HELLO  HH AH0 L OW1\nWORLD  W ER1 L D\n")
+    cfg = load(repo_root / "config/config.yaml", repo_root / ".test/config.yaml")
+    cfg = dataclasses.replace(
+        cfg, text=dataclasses.replace(cfg.text, cmudict=True, dictionary=str(words))
+    )
+    identity = PronouncingDictionary.from_file(words).identity
+    model = GlowTTS(cfg.model, 148, 80)
+    ckpt = save_checkpoint(
+        tmp_path / "v.pt",
+        Checkpoint(config=cfg, n_vocab=148, n_mels=80, model=model.state_dict(),
+                   pronunciations=identity),
+    )  # fmt: skip
+    out = export_onnx(ckpt, tmp_path / "export" / "voice.onnx")
+    assert json.loads(metadata_path(out).read_text())["text"]["dictionary"] == "voice.dict"
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(out.parent, moved)
+    shutil.rmtree(words.parent)  # the original dictionary is gone
+    voice = OnnxVoice(moved / "voice.onnx")
+    ids, _ = voice.encode("hello world")
+    assert voice.frontend.decode(ids) == "{HH AH0 L OW1} {W ER1 L D}"
+    assert "differs from the one the voice was trained with" not in caplog.text
+
+
+def test_runtime_batches_keep_the_input_order_and_a_frameless_text_is_silence(
+    exported: Path,
+) -> None:
+    from glowtts.onnx_voice import OnnxVoice
+
+    voice = OnnxVoice(exported)
+    texts = ["A much longer sentence than the others.", "Hi.", "Medium length one."]
+    together = voice(texts, seed=2, batch_size=2, griffin_lim_iters=2)
+    assert [r.text for r in together] == texts
+    for r in together:
+        [alone] = voice([r.text], seed=2, griffin_lim_iters=2)
+        assert r.mel.shape == alone.mel.shape
+    [short] = voice(["a"], length_scale=0.01, griffin_lim_iters=2)
+    assert short.mel.shape[1] == 0 and short.wav is not None and short.wav.size == 0
+
+
+def test_foreign_metadata_is_named(exported: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from glowtts.errors import UserError
+    from glowtts.onnx_voice import OnnxVoice
+
+    copy = tmp_path / "voice.onnx"
+    shutil.copy(exported, copy)
+    copy.with_suffix(".json").write_text("[1, 2]")
+    with pytest.raises(UserError, match=r"voice.json: not the metadata of a glowtts-onnx v1"):
+        OnnxVoice(copy)
+    copy.with_suffix(".json").write_text("{not json")
+    with pytest.raises(UserError, match=r"voice.json: not a JSON file"):
+        OnnxVoice(copy)

@@ -373,16 +373,23 @@ class GlowTTS(nn.Module):
             y_lengths [B] long (the total, at least 1, floored to a multiple of n_sqz), y_mask
             [B, 1, T_y] float with ``T_y = max(max(y_lengths), n_sqz)`` (sizing it is the one
             host sync in eager mode), and indices [B, T_y] long: the token covering each frame,
-            found by comparing the frame with the tokens' ends (0 on padding).
+            counted from the tokens' ends (0 on padding); no sorted search, linear memory.
         """
-        total = torch.clamp_min(w.sum(dim=1), 1.0).to(torch.int64)
+        frames_per_token = w.to(torch.int64)  # whole numbers: exact in any float dtype's range
+        total = torch.clamp_min(frames_per_token.sum(dim=1), 1)
         y_lengths = torch.div(total, self.n_sqz, rounding_mode="floor") * self.n_sqz  # [B]
         T_y = torch.clamp_min(y_lengths.max(), self.n_sqz)
         frames = torch.arange(T_y, device=w.device)  # type: ignore[call-overload]  # [T_y]
         y_mask = (frames.unsqueeze(0) < y_lengths.unsqueeze(1)).unsqueeze(1).to(w.dtype)
-        ends = torch.cumsum(w, dim=1)  # [B, T_x] exact: whole numbers below 2^24
-        done = frames.to(w.dtype).view(1, -1, 1) >= ends.unsqueeze(1)  # [B, T_y, T_x]
-        indices = done.sum(dim=2)  # [B, T_y] tokens that end at or before each frame
+        # the token of frame t is the number of tokens that end at or before t: count the
+        # tokens ending at each frame (ends past the output land in one extra slot), then a
+        # running sum; linear in T_y + T_x, where comparing every frame with every end is not
+        ends = torch.clamp_max(torch.cumsum(frames_per_token, dim=1), T_y)  # [B, T_x]
+        counts = torch.zeros(  # type: ignore[call-overload]
+            w.size(0), T_y + 1, dtype=torch.int64, device=w.device
+        )
+        counts = counts.scatter_add(1, ends, torch.ones_like(ends))  # [B, T_y + 1]
+        indices = torch.cumsum(counts, dim=1)[:, :-1]  # [B, T_y]
         indices = torch.where(indices < w.size(1), indices, torch.zeros_like(indices))
         return y_lengths, y_mask, indices * y_mask[:, 0].to(indices.dtype)
 

@@ -304,6 +304,9 @@ class _Trainer:
         for name, stored_value, current in pairs:
             if stored_value != current:
                 diffs.append(f"{name}: checkpoint {stored_value!r}, features {current!r}")
+        started = ((ckpt.train or {}).get("train_config") or {}).get("init_from", "")
+        if started != self.tc.init_from:  # fine-tuning from another voice is another run
+            diffs.append(f"train.init_from: checkpoint {started!r}, config {self.tc.init_from!r}")
         if diffs or ckpt.train is None:
             raise CheckpointError(
                 f"{path}: cannot resume: it was trained with other settings "
@@ -355,7 +358,8 @@ class _Trainer:
                 f"(text.add_blank {stored.text.add_blank}), the features {self.n_vocab} "
                 f"(text.add_blank {cfg.text.add_blank})"
             )
-        if cfg.text.cmudict and ckpt.pronunciations != self.pronunciations:
+        sha = lambda p: (p or {}).get("sha256")  # noqa: E731  (same content, any file name)
+        if cfg.text.cmudict and sha(ckpt.pronunciations) != sha(self.pronunciations):
             diffs.append(
                 f"pronouncing dictionary: checkpoint {ckpt.pronunciations!r}, features "
                 f"{self.pronunciations!r} (set text.dictionary to the checkpoint's file)"

@@ -3,33 +3,22 @@ from a seed, and runs without log-determinants, float64 or packing."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from model_helpers import reference_model
 from scipy import stats
 
-from glowtts.convert import convert_reference_checkpoint
 from glowtts.model import GlowTTS
 from glowtts.model.noise import counter_normal
 
 ATOL = 1e-4
 
 
-@pytest.fixture(scope="module")
-def reference(shared_fixtures: Path) -> dict[str, Any]:
-    return torch.load(shared_fixtures / "glowtts_reference_small.pt", weights_only=True)
-
-
 @pytest.fixture()
 def prepared(reference: dict[str, Any]) -> GlowTTS:
-    cfg, n_vocab, n_mels, sd = convert_reference_checkpoint(
-        reference["state_dict"], reference["hparams"]
-    )
-    m = GlowTTS(cfg, n_vocab, n_mels)
-    m.load_state_dict(sd, strict=True)
-    return m.prepare_for_inference()
+    return reference_model(reference).prepare_for_inference()
 
 
 def _scalars(noise: float, length: float, seed: int) -> tuple[torch.Tensor, ...]:
@@ -105,3 +94,24 @@ def test_counter_noise_is_standard_normal_and_independent() -> None:
     longer = counter_normal(torch.tensor(7), 3, 80, torch.arange(1500))
     assert torch.equal(longer[:, :, :1000], noise)  # an element does not depend on the size
     assert not torch.equal(counter_normal(torch.tensor(8), 3, 80, torch.arange(1000)), noise)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_frames_of_matches_a_sorted_search(dtype: torch.dtype) -> None:
+    """Token per frame as align.indices_from_durations finds it (searchsorted), for zero-frame
+    tokens, padding, long tokens, and half-precision durations (whole numbers up to 300)."""
+    from glowtts import align
+    from glowtts.config import ModelConfig
+
+    model = GlowTTS(ModelConfig(hidden_channels=8, filter_channels=8, filter_channels_dp=8,
+                                n_layers_enc=1, n_blocks_dec=1, n_block_layers=1), 148, 80)  # fmt: skip
+    g = torch.Generator().manual_seed(0)
+    w = torch.randint(0, 6, (4, 30), generator=g).float()
+    w[0, :5] = 0  # tokens with no frame
+    w[1, 20:] = 0  # padding
+    w[2, 3] = 300  # a long token
+    w[3] = 0  # nothing at all
+    y_lengths, y_mask, indices = model.frames_of(w.to(dtype))
+    expected = align.indices_from_durations(w, y_mask.float())
+    assert torch.equal(indices, expected)
+    assert torch.equal(y_lengths, torch.clamp_min(w.sum(1), 1).long() // 2 * 2)

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from model_helpers import reference_model
 
-from glowtts.convert import convert_reference_checkpoint
 from glowtts.model import GlowTTS, glowtts_losses
 
 ATOL = 1e-4  # outputs
 LOGDET_ATOL = 2.5e-4  # log-dets near -3500: ~1 float32 ulp (2.44e-4), fixtures/README.md
 
 
-@pytest.fixture(scope="module")
-def reference(shared_fixtures: Path) -> dict[str, Any]:
-    return torch.load(shared_fixtures / "glowtts_reference_small.pt", weights_only=True)
-
-
 @pytest.fixture()
 def model(reference: dict[str, Any]) -> GlowTTS:
-    cfg, n_vocab, n_mels, sd = convert_reference_checkpoint(
-        reference["state_dict"], reference["hparams"]
-    )
-    m = GlowTTS(cfg, n_vocab, n_mels)
-    m.load_state_dict(sd, strict=True)
-    return m.eval()
+    return reference_model(reference)
 
 
 def _close(name: str, ours: torch.Tensor, ref: torch.Tensor, atol: float = ATOL) -> None:

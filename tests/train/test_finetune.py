@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import build_data
-from train_helpers import paths_in, tiny_config
+from train_helpers import build_data, paths_in, tiny_config
 
 from glowtts.checkpoint import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
 from glowtts.config import Config
@@ -103,3 +102,12 @@ def test_a_mismatched_vocabulary_is_named(data_dir: Path, tmp_path: Path) -> Non
 def test_freezing_needs_a_checkpoint_to_start_from(data_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(UserValueError, match=r"train.freeze \['encoder'\] needs train.init_from"):
         train(_finetune_config(freeze=("encoder",)), paths_in(data_dir, tmp_path / "run"))
+
+
+def test_a_run_does_not_resume_across_another_starting_voice(
+    pretrained: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    """A run trained from scratch, rerun with init_from: refused by name, not silently resumed."""
+    train(_finetune_config(), paths_in(data_dir, tmp_path / "run"))
+    with pytest.raises(CheckpointError, match=r"train.init_from: checkpoint '', config '.*glowtts.pt'"):
+        train(_finetune_config(init_from=str(pretrained)), paths_in(data_dir, tmp_path / "run"))

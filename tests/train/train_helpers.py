@@ -1,4 +1,4 @@
-"""Helpers shared by the training tests: the tiny config and the run paths."""
+"""Helpers shared by the training tests: the tiny config, the run paths, the tiny corpus."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import dataclasses
 from pathlib import Path
 
 from glowtts.config import Config, load
+from glowtts.data.demo import generate_demo_corpus
+from glowtts.data.features import compute_shard, gather_shards
+from glowtts.data.manifest import read_manifest
+from glowtts.data.prepare import prepare_corpus, prepare_split
 from glowtts.train import TrainPaths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,3 +31,19 @@ def paths_in(data_dir: Path, out: Path) -> TrainPaths:
         folder=out,
         output=out / "glowtts.pt",
     )
+
+
+def build_data(root: Path, seed: int | None = None) -> Path:
+    """corpus -> filelists (16 train, 4 val, 4 test) -> feature store, under ``root``; another
+    ``seed`` gives another demo voice (other chords and symbol durations)."""
+    cfg = tiny_config()
+    if seed is not None:
+        cfg = dataclasses.replace(cfg, seed=seed)
+    generate_demo_corpus(root / "corpus", cfg.dataset.demo, cfg.audio, cfg.seed)
+    prepare_corpus(cfg, root / "corpus", root / "metadata.tsv", root / "report.json")
+    lists = {s: root / f"{s}.tsv" for s in ("train", "val", "test")}
+    prepare_split(cfg, root / "metadata.tsv", dict(lists))
+    rows = [u for s in ("train", "val", "test") for u in read_manifest(lists[s])]
+    compute_shard(rows, cfg, root / "shard.npz")
+    gather_shards([root / "shard.npz"], root / "store", cfg)
+    return root
