@@ -93,7 +93,8 @@ def _synthesize_onnx(args: argparse.Namespace, texts: list[str]) -> int:
 
     if args.vocoder == "hifigan" or args.hifigan is not None:
         raise UserValueError(
-            "--onnx speaks through Griffin-Lim (numpy); HiFi-GAN needs --checkpoint"
+            "--onnx uses the vocoder exported with the voice (glowtts export --hifigan), else "
+            "Griffin-Lim; --vocoder and --hifigan are for --checkpoint"
         )
     voice = OnnxVoice(args.onnx)
     results = voice(
@@ -136,7 +137,9 @@ def _texts(args: argparse.Namespace) -> list[str]:
 def _export(args: argparse.Namespace) -> int:
     from glowtts.export import export_onnx
 
-    export_onnx(args.checkpoint, args.output)
+    export_onnx(
+        args.checkpoint, args.output, hifigan=args.hifigan, hifigan_preset=args.hifigan_preset
+    )
     return 0
 
 
@@ -223,6 +226,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--checkpoint", type=Path, required=True, help="the voice to export")
     p.add_argument("-o", "--output", type=Path, required=True, help="voice.onnx (+ voice.json)")
+    p.add_argument(
+        "--hifigan", type=Path, help="a local HiFi-GAN generator to export too (else Griffin-Lim)"
+    )
+    p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], default="v1")
     p.set_defaults(func=_export)
 
     p = sub.add_parser(

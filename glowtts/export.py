@@ -8,6 +8,7 @@
                   table, the audio settings (sample rate, hop, mel parameters for a vocoder),
                   default scales, and the graph's inputs and outputs
     voice.dict    the pronouncing dictionary, when the voice reads CMUdict from a file
+    voice.vocoder.onnx   a HiFi-GAN generator, when one is given (else the runtime's Griffin-Lim)
 
 Graph inputs: ``tokens`` [B, T_x] int64 (0-padded), ``token_lengths`` [B] int64,
 ``noise_scale`` [] float32, ``length_scale`` [] float32, ``seed`` [] int64, ``duration_scale``
@@ -71,8 +72,20 @@ def metadata_path(onnx_path: str | Path) -> Path:
     return Path(onnx_path).with_suffix(".json")
 
 
-def export_onnx(checkpoint: str | Path | Checkpoint, out: str | Path) -> Path:
+def export_onnx(
+    checkpoint: str | Path | Checkpoint,
+    out: str | Path,
+    *,
+    hifigan: str | Path | None = None,
+    hifigan_preset: str = "v1",
+) -> Path:
     """Export a checkpoint's acoustic model to ``out`` (.onnx) and its metadata beside it.
+
+    Args:
+        hifigan: a local HiFi-GAN generator checkpoint to export too (``voice.vocoder.onnx``:
+            mel ``[B, n_mels, T_y]`` -> wav ``[B, 1, T_y * hop]``), so that text becomes a
+            waveform in onnxruntime alone; None: the runtime uses Griffin-Lim.
+        hifigan_preset: its architecture (v1, v2, v3).
 
     Returns:
         the ONNX file's path.
@@ -121,11 +134,38 @@ def export_onnx(checkpoint: str | Path | Checkpoint, out: str | Path) -> Path:
             do_constant_folding=True,
         )
     meta = _metadata(ckpt, frontend)
+    if hifigan is not None:
+        meta["vocoder"] = _export_hifigan(Path(hifigan), hifigan_preset, ckpt, out)
     if ckpt.config.text.cmudict and ckpt.config.text.dictionary:
         meta["text"]["dictionary"] = _ship_dictionary(ckpt.config.text.dictionary, out)
     write_text(metadata_path(out), json.dumps(meta, indent=2) + "\n")
     log.info("exported %s (+ %s)", out, metadata_path(out).name)
     return out
+
+
+def _export_hifigan(path: Path, preset: str, ckpt: Checkpoint, out: Path) -> dict[str, Any]:
+    """The HiFi-GAN generator as ``<voice>.vocoder.onnx`` (weight norm folded); its metadata."""
+    from glowtts.atomic import atomic_path
+    from glowtts.vocoder import check_vocoder_fits, load_hifigan
+
+    vocoder = load_hifigan(path, preset, map_location="cpu")
+    check_vocoder_fits(vocoder, ckpt.config.audio, source=str(path))
+    vocoder.remove_weight_norm()
+    vocoder.eval()
+    target = out.with_suffix(".vocoder.onnx")
+    with atomic_path(target) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes on the input check and sizes
+        torch.onnx.export(
+            vocoder,
+            (torch.zeros(1, ckpt.n_mels, 8),),
+            str(tmp),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=["mel"],
+            output_names=["wav"],
+            dynamic_axes={"mel": {0: "batch", 2: "frames"}, "wav": {0: "batch", 2: "samples"}},
+        )
+    return {"kind": "hifigan", "file": target.name, "preset": preset, "source": path.name}
 
 
 def _ship_dictionary(source: str, out: Path) -> str:

@@ -1,8 +1,9 @@
 """Speak with an exported voice through onnxruntime alone: numpy, onnxruntime and the text
 frontend, no torch (``glowtts synthesize --onnx voice.onnx "text"``).
 
-The mel goes to a vocoder that needs no torch either: librosa's Griffin-Lim with the voice's
-mel parameters (the same settings as the built-in one).
+The mel goes to a vocoder that needs no torch either: the HiFi-GAN generator exported with the
+voice (``glowtts export --hifigan``), or else librosa's Griffin-Lim with the voice's mel
+parameters (the same settings as the built-in one).
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ class OnnxVoice:
         self.session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
+        self.vocoder = None  # an exported HiFi-GAN, else Griffin-Lim
+        if meta.get("vocoder"):
+            vocoder_path = path.parent / meta["vocoder"]["file"]
+            if not vocoder_path.is_file():
+                raise InputNotFoundError(
+                    f"{vocoder_path} does not exist: {meta_path} names it as the voice's "
+                    "vocoder; keep the files glowtts export wrote together"
+                )
+            self.vocoder = ort.InferenceSession(
+                str(vocoder_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
 
     def encode(self, text: str) -> tuple[list[int], list[float]]:
         """Token ids and per-token duration factors (``[words|1.5]`` markup) of ``text``."""
@@ -179,8 +191,18 @@ class OnnxVoice:
                 seed=seed,
             )
             for i, (ids, mel) in zip(chunk, mels, strict=True):
-                results[i] = OnnxSynthesized(texts[i], ids, mel, self.griffin_lim(mel, iters))
+                results[i] = OnnxSynthesized(texts[i], ids, mel, self.vocode(mel, iters))
         return [results[i] for i in range(len(texts))]
+
+    def vocode(self, mel: np.ndarray, griffin_lim_iters: int = 60) -> np.ndarray:
+        """One log-mel [n_mels, T_y] -> waveform [T_y * hop]: the exported HiFi-GAN when the
+        voice has one (one utterance at a time: no padding reaches it), else Griffin-Lim."""
+        if self.vocoder is None:
+            return self.griffin_lim(mel, griffin_lim_iters)
+        if mel.shape[1] == 0:
+            return np.zeros(0, dtype=np.float32)
+        (wav,) = self.vocoder.run(["wav"], {"mel": mel[None].astype(np.float32)})
+        return np.asarray(wav[0, 0], dtype=np.float32)
 
     def griffin_lim(self, mel: np.ndarray, n_iter: int = 60) -> np.ndarray:
         """Log-mel [n_mels, T_y] -> waveform [T_y * hop] with librosa (numpy, no torch)."""

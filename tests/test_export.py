@@ -219,3 +219,35 @@ def test_foreign_metadata_is_named(exported: Path, tmp_path: Path) -> None:
     copy.with_suffix(".json").write_text("{not json")
     with pytest.raises(UserError, match=r"voice.json: not a JSON file"):
         OnnxVoice(copy)
+
+
+def test_a_hifigan_vocoder_exports_so_text_becomes_a_waveform_in_onnxruntime(
+    checkpoint: Path, tmp_path: Path
+) -> None:
+    import onnxruntime as ort
+
+    from glowtts.onnx_voice import OnnxVoice
+    from glowtts.vocoder import HiFiGAN, hifigan_preset, load_hifigan
+
+    torch.manual_seed(1)
+    generator = HiFiGAN(hifigan_preset("v3"))
+    torch.save({"generator": generator.state_dict()}, tmp_path / "g_v3")
+    args = ["export", "--checkpoint", str(checkpoint), "-o", str(tmp_path / "v.onnx")]
+    assert main([*args, "--hifigan", str(tmp_path / "g_v3"), "--hifigan-preset", "v3"]) == 0
+    assert json.loads((tmp_path / "v.json").read_text())["vocoder"]["file"] == "v.vocoder.onnx"
+
+    torch_vocoder = load_hifigan(tmp_path / "g_v3", "v3")
+    torch_vocoder.remove_weight_norm()
+    mel = torch.randn(2, 80, 37) - 4  # a batch and a length the trace never saw
+    session = ort.InferenceSession(str(tmp_path / "v.vocoder.onnx"))
+    (wav,) = session.run(["wav"], {"mel": mel.numpy()})
+    with torch.no_grad():
+        expected = torch_vocoder(mel).numpy()
+    assert wav.shape == expected.shape == (2, 1, 37 * 256)
+    assert np.abs(wav - expected).max() < 1e-4
+
+    voice = OnnxVoice(tmp_path / "v.onnx")
+    [spoken] = voice(["Hello there."], seed=4)
+    assert spoken.wav is not None and spoken.wav.size == spoken.mel.shape[1] * 256
+    (direct,) = session.run(["wav"], {"mel": spoken.mel[None]})
+    np.testing.assert_allclose(spoken.wav, direct[0, 0], atol=1e-6)  # HiFi-GAN, not Griffin-Lim
