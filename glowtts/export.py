@@ -90,7 +90,7 @@ def export_onnx(
     Returns:
         the ONNX file's path.
     """
-    from glowtts.atomic import atomic_path, write_text
+    from glowtts.atomic import atomic_path, write_bytes, write_text
     from glowtts.synthesis import _frontend
 
     out = Path(out)
@@ -98,6 +98,12 @@ def export_onnx(
         raise UserValueError(f"{out}: the exported model's name must end in .onnx")
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     frontend = _frontend(ckpt)  # refuses a checkpoint whose vocabulary does not fit its text
+    # everything that can fail is checked before any file is replaced
+    vocoder = _load_hifigan(Path(hifigan), hifigan_preset, ckpt) if hifigan is not None else None
+    dictionary = None
+    if ckpt.config.text.cmudict and ckpt.config.text.dictionary:
+        dictionary = _dictionary_file(ckpt.config.text.dictionary)
+    metadata_path(out).unlink(missing_ok=True)  # no old metadata beside a new model
     model = build_model(ckpt).prepare_for_inference()
     acoustic = _Acoustic(model).eval()
     tokens = torch.tensor([[5, 6, 7, 8, 9, 10, 11], [12, 13, 14, 0, 0, 0, 0]])  # any ids
@@ -134,24 +140,34 @@ def export_onnx(
             do_constant_folding=True,
         )
     meta = _metadata(ckpt, frontend)
-    if hifigan is not None:
-        meta["vocoder"] = _export_hifigan(Path(hifigan), hifigan_preset, ckpt, out)
-    if ckpt.config.text.cmudict and ckpt.config.text.dictionary:
-        meta["text"]["dictionary"] = _ship_dictionary(ckpt.config.text.dictionary, out)
+    if vocoder is not None:
+        meta["vocoder"] = _export_hifigan(vocoder, ckpt, out) | {
+            "preset": hifigan_preset,
+            "source": Path(str(hifigan)).name,
+        }
+    if dictionary is not None:
+        target = out.with_suffix(".dict")
+        write_bytes(target, dictionary.read_bytes())
+        meta["dictionary_file"] = target.name
     write_text(metadata_path(out), json.dumps(meta, indent=2) + "\n")
     log.info("exported %s (+ %s)", out, metadata_path(out).name)
     return out
 
 
-def _export_hifigan(path: Path, preset: str, ckpt: Checkpoint, out: Path) -> dict[str, Any]:
-    """The HiFi-GAN generator as ``<voice>.vocoder.onnx`` (weight norm folded); its metadata."""
-    from glowtts.atomic import atomic_path
+def _load_hifigan(path: Path, preset: str, ckpt: Checkpoint) -> Any:
+    """The HiFi-GAN generator, checked against the voice's mels, weight norm folded."""
     from glowtts.vocoder import check_vocoder_fits, load_hifigan
 
     vocoder = load_hifigan(path, preset, map_location="cpu")
     check_vocoder_fits(vocoder, ckpt.config.audio, source=str(path))
     vocoder.remove_weight_norm()
-    vocoder.eval()
+    return vocoder.eval()
+
+
+def _export_hifigan(vocoder: Any, ckpt: Checkpoint, out: Path) -> dict[str, Any]:
+    """The generator as ``<voice>.vocoder.onnx``; its metadata."""
+    from glowtts.atomic import atomic_path
+
     target = out.with_suffix(".vocoder.onnx")
     with atomic_path(target) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on the input check and sizes
@@ -165,12 +181,11 @@ def _export_hifigan(path: Path, preset: str, ckpt: Checkpoint, out: Path) -> dic
             output_names=["wav"],
             dynamic_axes={"mel": {0: "batch", 2: "frames"}, "wav": {0: "batch", 2: "samples"}},
         )
-    return {"kind": "hifigan", "file": target.name, "preset": preset, "source": path.name}
+    return {"kind": "hifigan", "file": target.name}
 
 
-def _ship_dictionary(source: str, out: Path) -> str:
-    """Copy the pronouncing dictionary beside the model (``voice.dict``); its file name."""
-    from glowtts.atomic import write_bytes
+def _dictionary_file(source: str) -> Path:
+    """The pronouncing dictionary the voice reads, which the export ships beside the model."""
     from glowtts.errors import InputNotFoundError
 
     path = Path(source).expanduser()
@@ -179,9 +194,7 @@ def _ship_dictionary(source: str, out: Path) -> str:
             f"text.dictionary {source}: not found; the voice reads with it, and the export "
             "ships it beside the model: export where the file is (or set text.dictionary)"
         )
-    target = out.with_suffix(".dict")
-    write_bytes(target, path.read_bytes())
-    return target.name
+    return path
 
 
 def _metadata(ckpt: Checkpoint, frontend: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from glowtts.errors import InputNotFoundError, UserValueError
+from glowtts.errors import InputNotFoundError, UserValueError, check_scales
 
 __all__ = ["OnnxSynthesized", "OnnxVoice"]
 
@@ -81,8 +81,8 @@ class OnnxVoice:
         self.meta = meta
         self.audio = AudioConfig(**_tuples(meta["audio"]))
         text = TextConfig(**_tuples(meta["text"]))
-        if text.cmudict and text.dictionary and not Path(text.dictionary).is_absolute():
-            text = _replace(text, dictionary=str(path.parent / text.dictionary))  # shipped
+        if text.cmudict and meta.get("dictionary_file"):  # shipped beside the model
+            text = _replace(text, dictionary=str(path.parent / meta["dictionary_file"]))
         self.frontend = TextFrontend(_replace(text, on_unknown_char="error"))
         self._check_dictionary = bool(text.cmudict and meta.get("pronunciations"))
         if self.frontend.n_vocab != meta["n_vocab"]:
@@ -138,6 +138,7 @@ class OnnxVoice:
         seed: int = 0,
     ) -> list[tuple[list[int], np.ndarray]]:
         """Mels of ``texts`` in one padded batch: (ids, mel [n_mels, T_y]) per text."""
+        check_scales(noise_scale, length_scale)
         defaults = self.meta["synthesis"]
         encoded = [self.encode(t) for t in texts]
         width = max(len(ids) for ids, _ in encoded)
@@ -173,8 +174,15 @@ class OnnxVoice:
     ) -> list[OnnxSynthesized]:
         """Speak ``texts`` in padded batches of similar length (results in input order): mels
         from onnxruntime, waveforms from Griffin-Lim (defaults: the voice's settings)."""
+        from glowtts.noise import batch_seed
+
         defaults = self.meta["synthesis"]
         size = batch_size or int(defaults.get("batch_size", 8))
+        if size < 1:
+            raise UserValueError(f"batch size {size}: use 1 or more")
+        check_scales(noise_scale, length_scale)
+        for text in texts:  # every text is checked before any work
+            self.encode(text)
         iters = (
             griffin_lim_iters
             if griffin_lim_iters is not None
@@ -184,11 +192,11 @@ class OnnxVoice:
         results: dict[int, OnnxSynthesized] = {}
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
-            mels = self.mels(
+            mels = self.mels(  # the noise of one big batch, whatever the batch size
                 [texts[i] for i in chunk],
                 noise_scale=noise_scale,
                 length_scale=length_scale,
-                seed=seed,
+                seed=batch_seed(seed, start),
             )
             for i, (ids, mel) in zip(chunk, mels, strict=True):
                 results[i] = OnnxSynthesized(texts[i], ids, mel, self.vocode(mel, iters))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from glowtts.checkpoint import Checkpoint, build_model, load_checkpoint
-from glowtts.errors import UserValueError
+from glowtts.errors import UserValueError, check_scales
 from glowtts.wavfile import write_wav  # re-exported: synthesis writes wavs
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ class Synthesizer:
             length_scale: multiplies every duration (> 1 is slower).
             seed: seeds the latents' noise (a generator of its own, not the global one).
         """
+        check_scales(noise_scale, length_scale)
         pairs = [self.encode_with_speed(t) for t in texts]
         encoded = [ids for ids, _ in pairs]
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))

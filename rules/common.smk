@@ -90,3 +90,21 @@ def init_from_input():
     """The checkpoint a fine-tuning run starts from (train.init_from), tracked as an input."""
     path = CFG.train.init_from
     return {"init_from": os.path.expanduser(path)} if path else {}
+
+
+def export_inputs():
+    """The HiFi-GAN generator the voice exports with, when synthesis.vocoder names one."""
+    synth = CFG.synthesis
+    if synth.vocoder == "hifigan" and synth.hifigan_checkpoint:
+        return {"hifigan": os.path.expanduser(synth.hifigan_checkpoint)}
+    return {}
+
+
+def export_outputs():
+    """The files beside voice.onnx: the vocoder, and the dictionary a CMUdict voice reads."""
+    extra = {}
+    if export_inputs():
+        extra["vocoder"] = f"{OUT}/export/voice.vocoder.onnx"
+    if CFG.text.cmudict and CFG.text.dictionary:
+        extra["dictionary"] = f"{OUT}/export/voice.dict"
+    return extra

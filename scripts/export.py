@@ -1,8 +1,15 @@
-"""Rule export: the trained voice as ONNX, its metadata beside it."""
+"""Rule export: the trained voice as ONNX, its metadata (and vocoder, dictionary) beside it."""
 
 from _workflow import start
 
 from glowtts.export import export_onnx
 
-start(snakemake)
-export_onnx(snakemake.input.checkpoint, snakemake.output.onnx)
+cfg = start(snakemake)
+inp = snakemake.input
+export_onnx(
+    inp.checkpoint,
+    snakemake.output.onnx,
+    # Namedlist: `in` would test the paths, keys() tests the names
+    hifigan=inp.hifigan if "hifigan" in inp.keys() else None,  # noqa: SIM118
+    hifigan_preset=cfg.synthesis.hifigan_preset,
+)

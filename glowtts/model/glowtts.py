@@ -375,7 +375,7 @@ class GlowTTS(nn.Module):
             host sync in eager mode), and indices [B, T_y] long: the token covering each frame,
             counted from the tokens' ends (0 on padding); no sorted search, linear memory.
         """
-        frames_per_token = w.to(torch.int64)  # whole numbers: exact in any float dtype's range
+        frames_per_token = torch.clamp_min(w.to(torch.int64), 0)  # whole numbers, exact
         total = torch.clamp_min(frames_per_token.sum(dim=1), 1)
         y_lengths = torch.div(total, self.n_sqz, rounding_mode="floor") * self.n_sqz  # [B]
         T_y = torch.clamp_min(y_lengths.max(), self.n_sqz)
@@ -385,9 +385,7 @@ class GlowTTS(nn.Module):
         # tokens ending at each frame (ends past the output land in one extra slot), then a
         # running sum; linear in T_y + T_x, where comparing every frame with every end is not
         ends = torch.clamp_max(torch.cumsum(frames_per_token, dim=1), T_y)  # [B, T_x]
-        counts = torch.zeros(  # type: ignore[call-overload]
-            w.size(0), T_y + 1, dtype=torch.int64, device=w.device
-        )
+        counts = torch.zeros(w.size(0), frames.size(0) + 1, dtype=torch.int64, device=w.device)
         counts = counts.scatter_add(1, ends, torch.ones_like(ends))  # [B, T_y + 1]
         indices = torch.cumsum(counts, dim=1)[:, :-1]  # [B, T_y]
         indices = torch.where(indices < w.size(1), indices, torch.zeros_like(indices))
@@ -405,7 +403,7 @@ class GlowTTS(nn.Module):
         """The tensor-only inference core that ONNX export traces: plain tensors in and out.
 
         Padded throughout (no packing), no log-determinant, no float64, no host sync but the
-        output's size; the latents' noise comes from ``seed`` (:mod:`glowtts.model.noise`),
+        output's size; the latents' noise comes from ``seed`` (:mod:`glowtts.noise`),
         so torch and an exported model give the same output. Call on a model prepared with
         :meth:`prepare_for_inference` (weight norm folded, inverse 1x1 weights cached).
 
@@ -419,7 +417,7 @@ class GlowTTS(nn.Module):
             mel [B, n_mels, T_y] (0 on padding), y_lengths [B] long, durations [B, T_x] float
             whole frames per token.
         """
-        from glowtts.model.noise import counter_normal
+        from glowtts.noise import counter_normal
 
         x_m, x_logs, logw, x_mask = self.encode(x, x_lengths, packed=False)
         w = torch.exp(logw[:, 0]) * x_mask[:, 0] * length_scale  # [B, T_x]

@@ -11,7 +11,7 @@ from model_helpers import reference_model
 from scipy import stats
 
 from glowtts.model import GlowTTS
-from glowtts.model.noise import counter_normal
+from glowtts.noise import counter_normal
 
 ATOL = 1e-4
 

@@ -109,5 +109,7 @@ def test_a_run_does_not_resume_across_another_starting_voice(
 ) -> None:
     """A run trained from scratch, rerun with init_from: refused by name, not silently resumed."""
     train(_finetune_config(), paths_in(data_dir, tmp_path / "run"))
-    with pytest.raises(CheckpointError, match=r"train.init_from: checkpoint '', config '.*glowtts.pt'"):
+    with pytest.raises(
+        CheckpointError, match=r"train.init_from: checkpoint '', config '.*glowtts.pt'"
+    ):
         train(_finetune_config(init_from=str(pretrained)), paths_in(data_dir, tmp_path / "run"))

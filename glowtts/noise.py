@@ -16,14 +16,26 @@ across time and channels, and the normal distribution), not for cryptography.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
-__all__ = ["counter_normal"]
+__all__ = ["batch_seed", "counter_normal"]
 
 _P = 2_147_483_647  # 2^31 - 1, prime
 _ROUND_KEYS = (1_234_567, 987_654_321, 555_555_557, 1_618_033_988)
 _STRIDES = (1_000_003, 7_919, 104_729, 1_299_709)  # seed, batch, channel, frame
+
+
+def batch_seed(seed: int, first_row: int) -> int:
+    """The seed under which batch row 0 draws what row ``first_row`` draws under ``seed``.
+
+    The key is linear in seed and row, so a list split into batches, each run with the seed
+    of its first row, gets the noise of one big batch (plain ints: no torch needed).
+    """
+    shift = first_row * _STRIDES[1] * pow(_STRIDES[0], -1, _P)
+    return (seed % _P + shift) % _P
 
 
 def _mix(x: torch.Tensor, keys: tuple[int, ...]) -> torch.Tensor:
@@ -48,6 +60,8 @@ def counter_normal(
     Returns:
         [B, C, T] float32.
     """
+    import torch
+
     device = frames.device
     half = (channels + 1) // 2  # Box-Muller gives two normals per pair of uniforms
     b = torch.arange(batch, device=device, dtype=torch.int64).view(-1, 1, 1)
