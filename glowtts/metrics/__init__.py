@@ -4,6 +4,7 @@ recordings. Import-light: librosa and scipy load on first use."""
 from glowtts.metrics.alignment import (
     aggregate,
     alignment_scores,
+    boundary_shifts,
     durations_to_indices,
     merge_blanks,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "MCDResult",
     "aggregate",
     "alignment_scores",
+    "boundary_shifts",
     "durations_to_indices",
     "f0_errors",
     "f0_track",

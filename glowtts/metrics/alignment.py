@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["aggregate", "alignment_scores", "durations_to_indices", "merge_blanks"]
+__all__ = [
+    "aggregate",
+    "alignment_scores",
+    "boundary_shifts",
+    "durations_to_indices",
+    "merge_blanks",
+]
 
 #: Keys of ``alignment_scores`` that are fractions of frames (weighted by ``n_frames``).
 _FRAME_KEYS = ("frames_exact", "frames_within_1")
@@ -156,6 +162,31 @@ def alignment_scores(
         "n_frames": float(t),
         "n_symbols": float(n),
     }
+
+
+def boundary_shifts(true_durations: np.ndarray, predicted_durations: np.ndarray) -> np.ndarray:
+    """Signed shift of every inner boundary: where the prediction ends each symbol but the last,
+    minus where the truth ends it.
+
+    Args:
+        true_durations: [N] frames per symbol (ground truth).
+        predicted_durations: [N] frames per symbol (blanks already merged).
+
+    Returns:
+        [N - 1] int64 frames; positive where the prediction ends the symbol late. Example:
+        true ``[2, 3, 1]``, predicted ``[3, 2, 1]`` -> ``[1, 0]``.
+
+    Raises:
+        ValueError: the two arrays differ in length or are not whole frame counts.
+    """
+    true_d = _as_durations(true_durations, "true_durations")
+    pred_d = _as_durations(predicted_durations, "predicted_durations")
+    if true_d.shape != pred_d.shape:
+        raise ValueError(
+            f"boundary_shifts: {true_d.size} true durations but {pred_d.size} predicted; "
+            "merge blank tokens first (merge_blanks) so both are per symbol"
+        )
+    return (np.cumsum(pred_d) - np.cumsum(true_d))[:-1]
 
 
 def aggregate(scores: Sequence[Mapping[str, float]]) -> dict[str, float]:

@@ -144,3 +144,18 @@ def test_aggregate_rejects_empty_and_foreign_dicts() -> None:
         aggregate([])
     with pytest.raises(ValueError, match="lacks"):
         aggregate([{"frames_exact": 1.0}])
+
+
+def test_boundary_shifts_are_signed_per_inner_boundary() -> None:
+    from glowtts.metrics import boundary_shifts
+
+    # true ends 2, 5 (| 6); predicted ends 3, 5: the first symbol ends one frame late
+    np.testing.assert_array_equal(boundary_shifts(_a(2, 3, 1), _a(3, 2, 1)), [1, 0])
+    np.testing.assert_array_equal(boundary_shifts(_a(4, 4), _a(2, 6)), [-2])
+    assert boundary_shifts(_a(5), _a(7)).shape == (0,)  # one symbol: no inner boundary
+    # agrees with boundary_mae_frames of alignment_scores
+    true, pred = _a(3, 1, 4, 2), _a(2, 3, 2, 3)
+    shifts = boundary_shifts(true, pred)
+    assert np.abs(shifts).mean() == alignment_scores(true, pred)["boundary_mae_frames"]
+    with pytest.raises(ValueError, match="merge_blanks"):
+        boundary_shifts(_a(1, 2), _a(3))

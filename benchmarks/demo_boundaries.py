@@ -1,0 +1,133 @@
+"""Where the demo voice puts symbol boundaries: shifts against the truth, by the parity of the frame.
+
+    python benchmarks/demo_boundaries.py --run results/demo --out benchmarks/results/demo_boundaries.json
+
+Reads a trained demo run (README command 1): its newest checkpoint (or ``--checkpoint``), feature
+store, filelists and the demo corpus's true durations. For every inner symbol boundary of the
+chosen splits it takes the signed shift (frames) of the MAS alignment and of the predicted
+durations (at the recording's tempo, as the evaluation scores them) and counts the shifts apart
+for true boundaries on even and on odd frames. The decoder squeezes frame pairs (``model.n_sqz``
+2), so a boundary between the two frames of a pair is where the alignment goals are lost; the
+table shows how much. Also lists the symbol pairs whose boundary is most often two or more frames
+off. Seconds on 2 cores (40 clips through the model with MAS).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from glowtts.checkpoint import build_model, load_checkpoint  # noqa: E402
+from glowtts.data.dataset import collate  # noqa: E402
+from glowtts.data.demo import read_durations  # noqa: E402
+from glowtts.data.manifest import read_manifest  # noqa: E402
+from glowtts.data.store import FeatureStore  # noqa: E402
+from glowtts.evaluate import predicted_frames  # noqa: E402
+from glowtts.metrics import boundary_shifts  # noqa: E402
+from glowtts.train.state import latest_checkpoint  # noqa: E402
+
+BATCH = 16
+
+
+def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
+    ckpt = load_checkpoint(checkpoint)
+    if ckpt.config.text.add_blank:
+        raise SystemExit(f"{checkpoint}: a model with blanks; this table is for the demo (no blanks)")
+    model = build_model(ckpt).eval()
+    store = FeatureStore(run / "features" / "store", audio=ckpt.config.audio)
+    truth = read_durations(run / "demo_corpus" / "durations.tsv")
+    utts = [u for s in splits for u in read_manifest(run / "filelists" / f"{s}.tsv")]
+    shifts: dict[str, dict[str, Counter[int]]] = {
+        k: {"even": Counter(), "odd": Counter()} for k in ("mas", "predicted")
+    }
+    off_pairs: dict[str, Counter[str]] = {"mas": Counter(), "predicted": Counter()}
+    for start in range(0, len(utts), BATCH):
+        chunk = utts[start : start + BATCH]
+        batch = collate([store.get(u.id) for u in chunk])
+        with torch.no_grad():
+            out = model(batch.x, batch.x_lengths, batch.y, batch.y_lengths)
+        for row, utt in enumerate(chunk):
+            n_x = int(batch.x_lengths[row])
+            symbols, frames = truth[utt.id]
+            true_d = np.asarray(frames)
+            found = {
+                "mas": out.durations[row, :n_x].numpy(),
+                "predicted": predicted_frames(
+                    out.logw[row, 0, :n_x].numpy(), total=float(true_d.sum())
+                ),
+            }
+            ends = np.cumsum(true_d)[:-1]  # [N - 1] true boundary frames
+            for name, durations in found.items():
+                moved = boundary_shifts(true_d, np.rint(durations).astype(np.int64))
+                for i, (end, shift) in enumerate(zip(ends, moved, strict=True)):
+                    shifts[name]["odd" if end % 2 else "even"][int(shift)] += 1
+                    if abs(shift) >= 2:
+                        off_pairs[name][f"{symbols[i]}|{symbols[i + 1]}"] += 1
+
+    def summary(counts: Counter[int]) -> dict[str, Any]:
+        total = sum(counts.values())
+        return {
+            "boundaries": total,
+            "exact": counts[0] / total if total else None,
+            "within_1": sum(v for k, v in counts.items() if abs(k) <= 1) / total if total else None,
+            "shifts": {str(k): v for k, v in sorted(counts.items())},
+        }
+
+    return {
+        "checkpoint": str(checkpoint),
+        "step": ckpt.step,
+        "splits": splits,
+        "utterances": len(utts),
+        **{
+            name: {
+                **{parity: summary(c) for parity, c in by_parity.items()},
+                "pairs_off_by_2_or_more": dict(off_pairs[name].most_common(10)),
+            }
+            for name, by_parity in shifts.items()
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", type=Path, default=REPO / "results" / "demo")
+    parser.add_argument("--checkpoint", type=Path, default=None)
+    parser.add_argument("--splits", nargs="+", default=["test", "val"])
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    checkpoint = args.checkpoint or latest_checkpoint(args.run / "train" / "checkpoints")
+    if checkpoint is None:
+        raise SystemExit(f"no checkpoint under {args.run / 'train' / 'checkpoints'}: train first")
+    result = {
+        "benchmark": "demo_boundaries",
+        "machine": {"python": platform.python_version()},
+        **measure(args.run, checkpoint, args.splits),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print("| alignment | true boundary on | boundaries | exact | within one frame |")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for name in ("mas", "predicted"):
+        for parity in ("even", "odd"):
+            s = result[name][parity]
+            print(
+                f"| {name} | {parity} frame | {s['boundaries']} | {100 * s['exact']:.1f} % "
+                f"| {100 * s['within_1']:.1f} % |"
+            )
+    for name in ("mas", "predicted"):
+        print(f"{name}: pairs off by 2+ frames: {result[name]['pairs_off_by_2_or_more']}")
+
+
+if __name__ == "__main__":
+    main()
