@@ -43,7 +43,9 @@ BATCH = 16
 def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
     ckpt = load_checkpoint(checkpoint)
     if ckpt.config.text.add_blank:
-        raise SystemExit(f"{checkpoint}: a model with blanks; this table is for the demo (no blanks)")
+        raise SystemExit(
+            f"{checkpoint}: a model with blanks; this table is for the demo (no blanks)"
+        )
     model = build_model(ckpt).eval()
     store = FeatureStore(run / "features" / "store", audio=ckpt.config.audio)
     truth = read_durations(run / "demo_corpus" / "durations.tsv")

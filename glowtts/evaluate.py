@@ -7,15 +7,15 @@ Writes into one folder::
     utterances.tsv          the per-utterance scores behind the means
     wavs/<id>.wav           generated speech of every test utterance (the configured vocoder)
     wavs/sentence_<k>.wav   the extra sentences of ``synthesis.sentences``
-    mels/<id>.png           recorded vs generated log-mel (the first few test utterances)
-    alignments/<id>.png     MAS alignment of the recording (the same utterances)
+    mels/<id>.png           recorded vs generated log-mel (every test utterance)
+    alignments/<id>.png     MAS alignment of the recording (every test utterance)
     loss_curves.png         training and validation losses from the run's TensorBoard logs
     lengths.png             clip durations per split
     audio/<id>.html         audio players: recording and generated (first few), extra sentences
     metrics.html, data.html pages for the Snakemake report
 
-Metrics (see ``glowtts.metrics`` for the definitions): the test split's MLE and duration
-losses; MCD-DTW, log-F0 RMSE and voicing error of the generated speech against the recordings,
+Metrics (see ``glowtts.metrics`` for the definitions): the MLE and duration losses of the
+validation and the test split; MCD-DTW, log-F0 RMSE and voicing error of the generated speech against the recordings,
 after the vocoder, as a listener hears it; real-time factors of the acoustic model and of the
 vocoder, timed apart; and, on the demo corpus, whose true durations are known, alignment scores
 for the MAS alignment of the recordings and for the predicted durations.
@@ -57,7 +57,7 @@ __all__ = ["EvalPaths", "evaluate", "predicted_frames"]
 
 log = logging.getLogger(__name__)
 
-SHOWN_UTTERANCES = 8  # test utterances with plots and players in the report
+SHOWN_UTTERANCES = 8  # test utterances with audio players in the report (all get plots)
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     """Run the evaluation (``cfg.seed`` and ``cfg.synthesis`` are read); return the metrics."""
     from glowtts.atomic import write_text
     from glowtts.checkpoint import build_model
+    from glowtts.noise import batch_seed
     from glowtts.synthesis import Synthesizer, build_vocoder, silent_padding
 
     ckpt = load_checkpoint(paths.checkpoint)
@@ -125,7 +126,6 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     scorer = _Scorer(audio, _true_durations(paths.durations), ckpt.config.text.add_blank)
     shown_ids = {u.id for u in test[:SHOWN_UTTERANCES]}
     shown: dict[str, tuple[Utterance, np.ndarray, np.ndarray]] = {}
-    generator = torch.Generator().manual_seed(cfg.seed)
     totals, timing = LossTotals(), _Timing()
     # batches of similar length (little padding to time); outputs do not depend on the order
     by_length = sorted(test, key=lambda u: -int(store.n_frames[store.index_of(u.id)]))
@@ -142,7 +142,7 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
                 batch.x_lengths,
                 noise_scale=synth.noise_scale,
                 length_scale=synth.length_scale,
-                generator=generator,
+                seed=batch_seed(cfg.seed, start),  # the noise of one batch of them all
             )
             t1 = time.perf_counter()
             wavs = vocoder(silent_padding(gen.mel, gen.y_mask))  # [B, 1, T_y * hop]
@@ -157,12 +157,15 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
             recording = scorer.score(utt, heard, batch.x[row, :n_x].numpy(), out, row)
             if utt.id in shown_ids:
                 shown[utt.id] = (utt, recording, heard)
-                _plot_utterance(paths.out, utt.id, batch, out, gen, row, audio)
+            _plot_utterance(paths.out, utt.id, batch, out, gen, row, audio)
 
     sentence_wavs = _synthesize_sentences(cfg, voice, paths.out / "wavs")
+    val = _losses(model, store, splits.get("val", []), synth.batch_size)
     metrics: dict[str, Any] = {
         "step": ckpt.step if ckpt.step is not None else "n/a",
         "test_utterances": len(test),
+        "val_loss_mle_nats": val.mean_mle if val.tokens else math.nan,
+        "val_loss_duration": val.mean_duration if val.tokens else math.nan,
         "test_loss_mle_nats": totals.mean_mle,
         "test_loss_duration": totals.mean_duration,
         "rtf_acoustic": timing.acoustic_s / timing.audio_s,
@@ -181,6 +184,16 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     for key, value in sorted(metrics.items()):
         log.info("%-38s %s", key, f"{value:.4g}" if isinstance(value, float) else value)
     return metrics
+
+
+def _losses(model: Any, store: FeatureStore, utts: list[Utterance], batch_size: int) -> LossTotals:
+    """The training losses (in eval mode) over ``utts``, exact means over the split."""
+    totals = LossTotals()
+    for start in range(0, len(utts), batch_size):
+        batch = collate([store.get(u.id) for u in utts[start : start + batch_size]])
+        with torch.no_grad():
+            totals.add(model(batch.x, batch.x_lengths, batch.y, batch.y_lengths))
+    return totals
 
 
 def _warm_up(voice: Any, vocoder: Any, tokens: torch.Tensor | None) -> None:

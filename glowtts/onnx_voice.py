@@ -181,14 +181,13 @@ class OnnxVoice:
         if size < 1:
             raise UserValueError(f"batch size {size}: use 1 or more")
         check_scales(noise_scale, length_scale)
-        for text in texts:  # every text is checked before any work
-            self.encode(text)
+        lengths = [len(self.encode(t)[0]) for t in texts]  # every text checked before any work
         iters = (
             griffin_lim_iters
             if griffin_lim_iters is not None
             else defaults.get("griffin_lim_iters", 60)
         )
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])  # as Synthesizer
         results: dict[int, OnnxSynthesized] = {}
         for start in range(0, len(order), size):
             chunk = order[start : start + size]

@@ -35,6 +35,8 @@ __all__ = [
 # What each key of metrics.json means, with its unit (the pages and `glowtts metrics` show it).
 METRIC_DESCRIPTIONS: dict[str, str] = {
     "test_utterances": "utterances of the test split that were synthesised and scored",
+    "val_loss_mle_nats": "validation negative log-likelihood of the mels (nats per mel value)",
+    "val_loss_duration": "validation duration loss (mean squared log-duration error per token)",
     "test_loss_mle_nats": "test negative log-likelihood of the mels (nats per mel value)",
     "test_loss_duration": "test duration loss (mean squared log-duration error per token)",
     "mcd_dtw_db": "mel-cepstral distortion after DTW, generated vs recorded (dB, c1..c24)",
@@ -42,6 +44,7 @@ METRIC_DESCRIPTIONS: dict[str, str] = {
     "voicing_error": "fraction of DTW-paired frames voiced in one signal only",
     "rtf_acoustic": "acoustic model seconds per second of generated audio",
     "rtf_vocoder": "vocoder seconds per second of generated audio",
+    "rtf_threads": "CPU threads torch used while the real-time factors were timed",
     "align_mas_frames_exact": "frames MAS gives to the true symbol (fraction)",
     "align_mas_frames_within_1": "frames MAS gives to the true symbol or a neighbour's (fraction)",
     "align_mas_duration_mae_frames": "MAS duration error (frames per symbol)",
@@ -123,6 +126,8 @@ def audio_page(title: str, intro: str, items: Sequence[AudioItem], sample_rate: 
 
 
 def _cell(value: object) -> str:
+    if value is None:  # metrics.json writes a NaN as null
+        return '<td class="num">n/a</td>'
     if isinstance(value, float):
         text = "n/a" if math.isnan(value) else f"{value:.4g}"
         return f'<td class="num">{text}</td>'
@@ -134,7 +139,7 @@ def _cell(value: object) -> str:
 def table_page(
     title: str, intro: str, header: Sequence[str], rows: Sequence[Sequence[object]]
 ) -> str:
-    """An HTML page holding one table (floats to 4 significant digits, NaN as n/a)."""
+    """An HTML page holding one table (floats to 4 significant digits, NaN and None as n/a)."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     lines = ["<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows]
     return _page(title, intro, f"<table><tr>{head}</tr>\n" + "\n".join(lines) + "</table>")
@@ -168,20 +173,25 @@ def read_metrics(path: str | Path) -> dict[str, object]:
 
 def compare_runs(runs: Mapping[str, Mapping[str, object]], describe: bool = False) -> str:
     """A plain-text table: one row per metric (the known ones first, in their order), one
-    column per run; '-' where a run lacks a metric; floats to 4 significant digits."""
+    column per run; '-' where a run lacks a metric, 'n/a' where it is null or NaN (undefined,
+    such as an F0 error with no voiced frame); floats to 4 significant digits."""
     known = [k for k in METRIC_DESCRIPTIONS if any(k in m for m in runs.values())]
     other = sorted({k for m in runs.values() for k in m} - set(known))
     keys = known + other
 
+    absent = object()
+
     def fmt(value: object) -> str:
-        if value is None:
+        if value is absent:
             return "-"
+        if value is None:
+            return "n/a"
         if isinstance(value, float):
             return "n/a" if math.isnan(value) else f"{value:.4g}"
         return str(value)
 
     header = ["metric", *runs]
-    rows = [[k, *(fmt(m.get(k)) for m in runs.values())] for k in keys]
+    rows = [[k, *(fmt(m.get(k, absent)) for m in runs.values())] for k in keys]
     if describe:
         header.append("meaning")
         for row in rows:

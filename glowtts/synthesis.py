@@ -116,14 +116,17 @@ class Synthesizer:
         Args:
             noise_scale: std multiplier of the sampled latents (0: the prior mean).
             length_scale: multiplies every duration (> 1 is slower).
-            seed: seeds the latents' noise (a generator of its own, not the global one).
+            seed: the latents' noise is :mod:`glowtts.noise`'s under this seed, that of one
+                big batch whatever ``batch_size``: the same seed gives the same speech from
+                an exported voice (:class:`glowtts.onnx_voice.OnnxVoice`).
         """
+        from glowtts.noise import batch_seed
+
         check_scales(noise_scale, length_scale)
         pairs = [self.encode_with_speed(t) for t in texts]
         encoded = [ids for ids, _ in pairs]
         order = sorted(range(len(texts)), key=lambda i: -len(encoded[i]))
         results: list[Synthesized | None] = [None] * len(texts)
-        generator = torch.Generator(self.device).manual_seed(seed)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             lengths = torch.tensor([len(encoded[i]) for i in chunk])
@@ -138,7 +141,7 @@ class Synthesizer:
                 noise_scale=noise_scale,
                 length_scale=length_scale,
                 duration_scale=speed.to(self.device) if bool((speed != 1).any()) else None,
-                generator=generator,
+                seed=batch_seed(seed, start),
             )
             wavs = None  # [B, 1, T_y * hop]
             if self.vocoder is not None:

@@ -57,8 +57,8 @@ def test_metrics_prints_runs_side_by_side(
         path.write_text(json.dumps({"mcd_dtw_db": mcd, "step": 400, "custom_key": run}))
         files.append(str(path))
     (tmp_path / "results" / "small" / "eval" / "metrics.json").write_text(
-        json.dumps({"mcd_dtw_db": 6.25, "step": 400})  # one run lacks a key
-    )
+        json.dumps({"mcd_dtw_db": 6.25, "step": 400, "log_f0_rmse_cents": None})
+    )  # one run lacks a key, one has it undefined (null: no voiced frame)
     assert main(["metrics", *files, "--describe"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["metric", "small", "base", "meaning"]
@@ -66,6 +66,8 @@ def test_metrics_prints_runs_side_by_side(
     assert mcd.split()[1:3] == ["6.25", "5.5"] and "dB" in mcd
     custom = next(line for line in lines if line.startswith("custom_key"))
     assert custom.split() == ["custom_key", "-", "base"]
+    f0 = next(line for line in lines if line.startswith("log_f0_rmse_cents"))
+    assert f0.split()[1:3] == ["n/a", "-"]
 
 
 def test_metrics_names_a_missing_or_foreign_file(

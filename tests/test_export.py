@@ -138,6 +138,25 @@ def test_the_runtime_mel_is_the_checkpoints(checkpoint: Path, exported: Path) ->
     assert np.abs(mel - ref[0, :, : mel.shape[1]].numpy()).max() < 1e-4
 
 
+def test_the_same_seed_gives_the_same_speech_from_torch_and_onnx(
+    checkpoint: Path, exported: Path
+) -> None:
+    from glowtts.onnx_voice import OnnxVoice
+    from glowtts.synthesis import Synthesizer
+
+    texts = ["Medium length one.", "Hi.", "A much [longer|1.3] sentence than the others.", "Ok."]
+    synth = Synthesizer.from_file(checkpoint)  # packed convolutions, batches of two
+    torch_out = synth(texts, noise_scale=0.667, length_scale=1.0, batch_size=2, seed=21)
+    onnx_out = OnnxVoice(exported)(texts, noise_scale=0.667, seed=21, batch_size=3,
+                                   griffin_lim_iters=1)  # fmt: skip
+    for t, o in zip(torch_out, onnx_out, strict=True):
+        assert t.text == o.text and t.ids == o.ids
+        assert t.mel.shape == o.mel.shape
+        assert np.abs(t.mel - o.mel).max() < 1e-4, t.text
+    other = synth(texts, noise_scale=0.667, batch_size=2, seed=22)
+    assert np.abs(other[0].mel - torch_out[0].mel).max() > 0.01  # the seed matters
+
+
 def test_cli_export_and_named_errors(
     checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

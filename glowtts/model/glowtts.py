@@ -285,10 +285,12 @@ class GlowTTS(nn.Module):
         duration_scale: torch.Tensor | None = None,
         durations: torch.Tensor | None = None,
         noise: torch.Tensor | None = None,
+        seed: int | torch.Tensor | None = None,
         generator: torch.Generator | None = None,
         packed: bool | None = None,
     ) -> InferenceOutput:
-        """Generate log-mels from tokens (batched, padded).
+        """Generate log-mels from tokens (batched, padded): :meth:`_synthesize` with every
+        intermediate returned, on CPU with the convolutions packed.
 
         Frames per token: w = ceil(exp(logw) * length_scale * duration_scale), then where
         ``durations > 0`` that count (rounded up) replaces w; the total is clamped to >= 1 and
@@ -302,10 +304,11 @@ class GlowTTS(nn.Module):
             duration_scale: [B, T_x] per-token multipliers of the predicted durations.
             durations: [B, T_x] absolute frame counts; entries > 0 override the prediction
                 (length_scale and duration_scale do not apply to them).
-            noise: [B, n_mels, >= T_y] standard normal noise to use (its first T_y frames);
-                else drawn with ``generator``.
-            generator: source of the noise when ``noise`` is None (the global generator when
-                None); with ``noise_scale`` 0 and no ``noise``, nothing is drawn.
+            noise: [B, n_mels, >= T_y] standard normal noise to use (its first T_y frames).
+            seed: else the noise of :mod:`glowtts.noise` under this seed, as :meth:`generate`
+                and an exported voice draw it (the same seed gives the same speech in both).
+            generator: else drawn with this generator (the global one when None); with
+                ``noise_scale`` 0 and neither ``noise`` nor ``seed``, nothing is drawn.
             packed: as in :meth:`forward` (None: packed on CPU).
 
         Raises:
@@ -321,34 +324,71 @@ class GlowTTS(nn.Module):
         if packed is None:
             packed = x.device.type == "cpu"
         with parametrize.cached():  # each weight-normed weight computed once per call
-            x_m, x_logs, logw, x_mask = self.encode(x, x_lengths, packed=packed)
-            w = torch.exp(logw).squeeze(1) * x_mask.squeeze(1) * length_scale  # [B, T_x]
-            if duration_scale is not None:
-                w = w * duration_scale
-            w = torch.ceil(w)
-            if durations is not None:
-                w = torch.where(durations > 0, torch.ceil(durations).to(w.dtype), w)
-                w = w * x_mask.squeeze(1)
-            y_lengths, y_mask, indices = self.frames_of(w)
-            T_y = y_mask.size(2)
-            z_m = _expand(x_m, indices, y_mask)
-            z_logs = _expand(x_logs, indices, y_mask)
-            if noise is None and noise_scale == 0:
-                z = z_m * y_mask  # the prior mean: no random draw at all
-            else:
-                if noise is None:
-                    noise = torch.randn(
-                        z_m.shape, generator=generator, device=z_m.device, dtype=z_m.dtype
-                    )
-                elif noise.size(2) < T_y or noise.shape[:2] != z_m.shape[:2]:
-                    raise ValueError(
-                        f"noise has shape {tuple(noise.shape)}; need [B={z_m.size(0)}, "
-                        f"n_mels={z_m.size(1)}, >= {T_y}] for these durations"
-                    )
-                else:
-                    noise = noise[:, :, :T_y]
-                z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
-            mel = self.decoder.generate(z, y_mask, packed=packed)
+            return self._synthesize(
+                x,
+                x_lengths,
+                noise_scale,
+                length_scale,
+                duration_scale=duration_scale,
+                durations=durations,
+                noise=noise,
+                seed=seed,
+                generator=generator,
+                packed=packed,
+            )
+
+    def _synthesize(
+        self,
+        x: torch.Tensor,
+        x_lengths: torch.Tensor,
+        noise_scale: float | torch.Tensor,
+        length_scale: float | torch.Tensor,
+        *,
+        duration_scale: torch.Tensor | None = None,
+        durations: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
+        seed: int | torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+        packed: bool = False,
+    ) -> InferenceOutput:
+        """The inference core that :meth:`infer` and :meth:`generate` share (arguments as
+        :meth:`infer`; the scales may be 0-dim tensors). Tensor ops alone: the only host sync
+        sizes the output (:meth:`frames_of`), a tensor ``noise_scale`` always draws its noise.
+        """
+        x_m, x_logs, logw, x_mask = self.encode(x, x_lengths, packed=packed)
+        w = torch.exp(logw[:, 0]) * x_mask[:, 0] * length_scale  # [B, T_x]
+        if duration_scale is not None:
+            w = w * duration_scale
+        w = torch.ceil(w)
+        if durations is not None:
+            w = torch.where(durations > 0, torch.ceil(durations).to(w.dtype), w)
+            w = w * x_mask[:, 0]
+        y_lengths, y_mask, indices = self.frames_of(w)
+        T_y = y_mask.size(2)
+        z_m = _expand(x_m, indices, y_mask)  # [B, n_mels, T_y]
+        z_logs = _expand(x_logs, indices, y_mask)
+        if noise is not None:
+            if noise.size(2) < T_y or noise.shape[:2] != z_m.shape[:2]:
+                raise ValueError(
+                    f"noise has shape {tuple(noise.shape)}; need [B={z_m.size(0)}, "
+                    f"n_mels={z_m.size(1)}, >= {T_y}] for these durations"
+                )
+            noise = noise[:, :, :T_y]
+        elif seed is not None:
+            from glowtts.noise import counter_normal
+
+            seed_t = torch.as_tensor(seed, dtype=torch.int64, device=x.device)
+            frames = torch.arange(T_y, device=x.device)
+            noise = counter_normal(seed_t, x.size(0), self.n_mels, frames).to(z_m.dtype)
+        elif not isinstance(noise_scale, torch.Tensor) and noise_scale == 0:
+            noise = None  # the prior mean: no random draw at all
+        else:
+            noise = torch.randn(z_m.shape, generator=generator, device=z_m.device, dtype=z_m.dtype)
+        if noise is None:
+            z = z_m * y_mask
+        else:
+            z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
+        mel = self.decoder.generate(z, y_mask, packed=packed)
         return InferenceOutput(
             mel=mel,
             y_mask=y_mask,
@@ -400,7 +440,8 @@ class GlowTTS(nn.Module):
         seed: torch.Tensor,
         duration_scale: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The tensor-only inference core that ONNX export traces: plain tensors in and out.
+        """The inference core as ONNX export traces it: :meth:`_synthesize` (which :meth:`infer`
+        wraps too) with plain tensors in and out.
 
         Padded throughout (no packing), no log-determinant, no float64, no host sync but the
         output's size; the latents' noise comes from ``seed`` (:mod:`glowtts.noise`),
@@ -417,20 +458,10 @@ class GlowTTS(nn.Module):
             mel [B, n_mels, T_y] (0 on padding), y_lengths [B] long, durations [B, T_x] float
             whole frames per token.
         """
-        from glowtts.noise import counter_normal
-
-        x_m, x_logs, logw, x_mask = self.encode(x, x_lengths, packed=False)
-        w = torch.exp(logw[:, 0]) * x_mask[:, 0] * length_scale  # [B, T_x]
-        if duration_scale is not None:
-            w = w * duration_scale
-        w = torch.ceil(w)
-        y_lengths, y_mask, indices = self.frames_of(w)
-        z_m = _expand(x_m, indices, y_mask)
-        z_logs = _expand(x_logs, indices, y_mask)
-        frames = torch.arange(y_mask.size(2), device=x.device)
-        noise = counter_normal(seed, x.size(0), self.n_mels, frames).to(z_m.dtype)
-        z = (z_m + torch.exp(z_logs) * noise * noise_scale) * y_mask
-        return self.decoder.generate(z, y_mask), y_lengths, w
+        out = self._synthesize(
+            x, x_lengths, noise_scale, length_scale, duration_scale=duration_scale, seed=seed
+        )
+        return out.mel, out.y_lengths, out.durations
 
     def prepare_for_inference(self) -> GlowTTS:
         """Fold weight norm into plain weights, cache the inverse 1x1 convs, switch to eval.

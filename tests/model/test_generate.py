@@ -56,6 +56,11 @@ def test_generate_equals_infer_with_the_seeded_noise(
             )  # fmt: skip
             assert torch.equal(out.y_lengths, y_lengths) and torch.equal(out.durations, w)
             assert (out.mel - mel).abs().max().item() <= ATOL, packed
+            seeded = prepared.infer(
+                x, xl, noise_scale=noise_scale, length_scale=length_scale, seed=11, packed=packed
+            )  # the same noise from the seed alone, as an exported voice draws it
+            assert torch.equal(seeded.y_lengths, y_lengths)
+            assert (seeded.mel - mel).abs().max().item() <= ATOL, packed
 
 
 def test_generate_computes_no_float64_and_no_log_determinant(

@@ -57,6 +57,7 @@ def test_metrics_json_holds_every_score(evaluated: tuple[Path, dict[str, object]
     ):
         value = metrics[key]
         assert isinstance(value, float) and 0 <= value < math.inf, key
+    assert metrics["rtf_acoustic"] > 0 and metrics["rtf_vocoder"] > 0  # timed, not assumed
     assert metrics["mcd_dtw_db"] > 0  # an untrained voice is not its recording
     with (out / "utterances.tsv").open() as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
@@ -93,6 +94,29 @@ def test_wavs_plots_and_pages(evaluated: tuple[Path, dict[str, object]]) -> None
     assert "test_loss_mle_nats" in (out / "metrics.html").read_text()
     data = (out / "data.html").read_text()
     assert all(f"<td>{s}</td>" in data for s in ("train", "val", "test"))
+
+
+def test_validation_losses_are_the_models_losses_over_the_val_split(
+    evaluated: tuple[Path, dict[str, object]], voice: Path, data_dir: Path
+) -> None:
+    import torch
+
+    from glowtts.checkpoint import build_model, load_checkpoint
+    from glowtts.data.dataset import collate
+    from glowtts.data.manifest import read_manifest
+    from glowtts.data.store import FeatureStore
+    from glowtts.model.losses import glowtts_losses
+
+    _, metrics = evaluated
+    ckpt = load_checkpoint(voice)
+    model = build_model(ckpt).eval()
+    store = FeatureStore(data_dir / "store", audio=ckpt.config.audio)
+    batch = collate([store.get(u.id) for u in read_manifest(data_dir / "val.tsv")])
+    with torch.no_grad():  # the whole split in one batch: its losses are the split's means
+        losses = glowtts_losses(model(batch.x, batch.x_lengths, batch.y, batch.y_lengths))
+    assert metrics["val_loss_mle_nats"] == pytest.approx(float(losses.mle), rel=1e-4)
+    assert metrics["val_loss_duration"] == pytest.approx(float(losses.duration), rel=1e-4)
+    assert metrics["val_loss_mle_nats"] != pytest.approx(metrics["test_loss_mle_nats"])
 
 
 def test_predicted_frames_round_the_running_sum() -> None:
