@@ -54,7 +54,7 @@ def _synthesize(args: argparse.Namespace) -> int:
     if args.onnx is not None:
         return _synthesize_onnx(args, texts)  # numpy and onnxruntime: torch is never imported
     from glowtts.checkpoint import load_checkpoint
-    from glowtts.synthesis import Synthesizer, build_vocoder
+    from glowtts.synthesis import Synthesizer, build_vocoder, synthesis_settings
 
     device = args.device
     if device == "auto":
@@ -62,7 +62,7 @@ def _synthesize(args: argparse.Namespace) -> int:
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     ckpt = load_checkpoint(args.checkpoint)
-    synth = ckpt.config.synthesis
+    synth = synthesis_settings(ckpt, args.configfile or ())
     vocoder = build_vocoder(
         args.vocoder or synth.vocoder,
         ckpt.config.audio,
@@ -91,14 +91,30 @@ def _synthesize_onnx(args: argparse.Namespace, texts: list[str]) -> int:
     from glowtts.errors import UserValueError
     from glowtts.onnx_voice import OnnxVoice
 
-    if args.vocoder == "hifigan" or args.hifigan is not None:
+    given = [
+        flag
+        for flag, value in (
+            ("--vocoder hifigan", args.vocoder == "hifigan"),
+            ("--hifigan", args.hifigan is not None),
+            ("--hifigan-preset", args.hifigan_preset is not None),
+            ("--configfile", bool(args.configfile)),
+            (f"--device {args.device}", args.device not in ("auto", "cpu")),
+        )
+        if value
+    ]
+    if given:
         raise UserValueError(
-            "--onnx uses the vocoder exported with the voice (glowtts export --hifigan), else "
-            "Griffin-Lim; --vocoder and --hifigan are for --checkpoint"
+            f"{', '.join(given)}: not for --onnx; an exported voice runs on the CPU with the "
+            "settings and vocoder it was exported with (voice.json; glowtts export --hifigan), "
+            "or Griffin-Lim with --vocoder griffin_lim"
         )
     voice = OnnxVoice(args.onnx)
     results = voice(
-        texts, noise_scale=args.noise_scale, length_scale=args.length_scale, seed=args.seed
+        texts,
+        noise_scale=args.noise_scale,
+        length_scale=args.length_scale,
+        seed=args.seed,
+        griffin_lim=args.vocoder == "griffin_lim",
     )
     _write_wavs(args.output, [(r.text, r.wav) for r in results], voice.audio.sample_rate)
     return 0
@@ -135,11 +151,20 @@ def _texts(args: argparse.Namespace) -> list[str]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from glowtts.export import export_onnx
+    from glowtts.export import SYNTHESIS_DEFAULTS, export_onnx
 
+    hifigan, preset, defaults = args.hifigan, args.hifigan_preset, None
+    if args.configfile:  # the run's synthesis: section, as the export rule passes it
+        from glowtts.config import load
+
+        synth = load(*args.configfile).synthesis
+        defaults = {key: getattr(synth, key) for key in SYNTHESIS_DEFAULTS}
+        if hifigan is None and synth.vocoder == "hifigan" and synth.hifigan_checkpoint:
+            hifigan, preset = Path(synth.hifigan_checkpoint).expanduser(), synth.hifigan_preset
     export_onnx(
-        args.checkpoint, args.output, hifigan=args.hifigan, hifigan_preset=args.hifigan_preset
-    )
+        args.checkpoint, args.output, hifigan=hifigan, hifigan_preset=preset or "v1",
+        synthesis=defaults,
+    )  # fmt: skip
     return 0
 
 
@@ -186,8 +211,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "synthesize",
         help="speak text with a trained (or converted) checkpoint",
-        description="Synthesise speech with a checkpoint; the text frontend, audio settings and "
-        "default sampling come from the checkpoint itself.",
+        description="Synthesise speech with a checkpoint; the text frontend and audio settings "
+        "come from the checkpoint itself, the default sampling and vocoder from --configfile "
+        "(else built-in defaults), or with an exported voice (--onnx, no torch).",
     )
     p.add_argument(
         "text",
@@ -204,18 +230,27 @@ def _parser() -> argparse.ArgumentParser:
         help="a .wav for one utterance, else a folder (0001.wav, 0002.wav, ...)",
     )  # fmt: skip
     p.add_argument(
-        "--noise-scale", type=float, help="default: the checkpoint's synthesis.noise_scale"
+        "--noise-scale", type=float, help="default: synthesis.noise_scale (see --configfile)"
     )
     p.add_argument(
-        "--length-scale", type=float, help="> 1 speaks slower (default: the checkpoint's)"
+        "--length-scale", type=float, help="> 1 speaks slower (default: synthesis.length_scale)"
     )
     p.add_argument(
-        "--vocoder", choices=["griffin_lim", "hifigan"], help="default: the checkpoint's"
+        "--vocoder", choices=["griffin_lim", "hifigan"], help="default: synthesis.vocoder"
     )
     p.add_argument("--hifigan", type=Path, help="a local HiFi-GAN generator checkpoint")
     p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], help="its architecture")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 or auto (default)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sampled latents")
+    p.add_argument(
+        "--seed", type=int, default=0,
+        help="seed of the sampled latents (the same seed speaks alike from --checkpoint and "
+        "from its --onnx export)",
+    )  # fmt: skip
+    p.add_argument(
+        "--configfile", type=Path, nargs="+", metavar="FILE",
+        help="the run's config file(s), as given to snakemake: the defaults of every option "
+        "above come from their synthesis: section (a checkpoint records none)",
+    )  # fmt: skip
     p.set_defaults(func=_synthesize)
 
     p = sub.add_parser(
@@ -229,7 +264,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--hifigan", type=Path, help="a local HiFi-GAN generator to export too (else Griffin-Lim)"
     )
-    p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], default="v1")
+    p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], help="its architecture (v1)")
+    p.add_argument(
+        "--configfile", type=Path, nargs="+", metavar="FILE",
+        help="the run's config file(s): their synthesis: section gives the voice's default "
+        "scales, batch size and Griffin-Lim iterations (and its HiFi-GAN, without --hifigan)",
+    )  # fmt: skip
     p.set_defaults(func=_export)
 
     p = sub.add_parser(

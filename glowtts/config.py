@@ -367,6 +367,11 @@ def _cross_field_problems(cfg: Config) -> list[str]:
             f"model.n_split ({model.n_split}) must be even and divide n_mels * n_sqz ({grouped})"
         )
     train = cfg.train
+    if train.freeze and not train.init_from:
+        problems.append(
+            f"train.freeze {list(train.freeze)}: needs train.init_from (a part frozen in a model "
+            "trained from scratch would stay random); set train.init_from, or freeze: []"
+        )
     if not 0 <= train.betas[0] < 1 or not 0 <= train.betas[1] < 1:
         problems.append(f"train.betas {list(train.betas)}: each must be in [0, 1)")
     synthesis = cfg.synthesis

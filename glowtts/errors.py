@@ -27,6 +27,8 @@ def check_scales(noise_scale: float | None, length_scale: float | None) -> None:
     import math
 
     if noise_scale is not None and not (math.isfinite(noise_scale) and noise_scale >= 0):
-        raise UserValueError(f"noise scale {noise_scale}: use a finite number >= 0 (0.667 default)")
+        raise UserValueError(
+            f"noise scale {noise_scale}: use a finite number >= 0 (0: the prior mean)"
+        )
     if length_scale is not None and not (math.isfinite(length_scale) and length_scale > 0):
         raise UserValueError(f"length scale {length_scale}: use a finite number > 0 (> 1 slower)")

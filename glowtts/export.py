@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +37,13 @@ from glowtts.checkpoint import Checkpoint, build_model, load_checkpoint
 from glowtts.errors import UserValueError
 from glowtts.model import GlowTTS
 
-__all__ = ["ONNX_FORMAT", "ONNX_FORMAT_VERSION", "export_onnx", "metadata_path"]
+__all__ = [
+    "ONNX_FORMAT",
+    "ONNX_FORMAT_VERSION",
+    "SYNTHESIS_DEFAULTS",
+    "export_onnx",
+    "metadata_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,39 +81,97 @@ def metadata_path(onnx_path: str | Path) -> Path:
     return Path(onnx_path).with_suffix(".json")
 
 
+SYNTHESIS_DEFAULTS = ("noise_scale", "length_scale", "batch_size", "griffin_lim_iters")
+
+
 def export_onnx(
     checkpoint: str | Path | Checkpoint,
     out: str | Path,
     *,
     hifigan: str | Path | None = None,
     hifigan_preset: str = "v1",
+    synthesis: Mapping[str, Any] | None = None,
 ) -> Path:
     """Export a checkpoint's acoustic model to ``out`` (.onnx) and its metadata beside it.
+
+    Every file is written beside its final name first; the old export's files are replaced only
+    once all of the new ones exist (metadata last: a runtime never pairs a new model with old
+    metadata), and files of the old export that the new one lacks (a vocoder, a dictionary) are
+    removed.
 
     Args:
         hifigan: a local HiFi-GAN generator checkpoint to export too (``voice.vocoder.onnx``:
             mel ``[B, n_mels, T_y]`` -> wav ``[B, 1, T_y * hop]``), so that text becomes a
             waveform in onnxruntime alone; None: the runtime uses Griffin-Lim.
         hifigan_preset: its architecture (v1, v2, v3).
+        synthesis: the runtime's defaults, any of ``SYNTHESIS_DEFAULTS`` (the run's
+            ``synthesis:`` section); the rest from the checkpoint (whose training config holds
+            the built-in defaults).
 
     Returns:
         the ONNX file's path.
     """
-    from glowtts.atomic import atomic_path, write_bytes, write_text
     from glowtts.synthesis import _frontend
 
     out = Path(out)
     if out.suffix != ".onnx":
         raise UserValueError(f"{out}: the exported model's name must end in .onnx")
+    unknown = sorted(set(synthesis or {}) - set(SYNTHESIS_DEFAULTS))
+    if unknown:
+        raise UserValueError(f"export: unknown synthesis default(s) {unknown}")
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     frontend = _frontend(ckpt)  # refuses a checkpoint whose vocabulary does not fit its text
-    # everything that can fail is checked before any file is replaced
+    # everything that can fail is checked before any file is written
     vocoder = _load_hifigan(Path(hifigan), hifigan_preset, ckpt) if hifigan is not None else None
     dictionary = None
     if ckpt.config.text.cmudict and ckpt.config.text.dictionary:
         dictionary = _dictionary_file(ckpt.config.text.dictionary)
+        _check_dictionary(ckpt, frontend, dictionary)
+    meta = _metadata(ckpt, frontend, synthesis or {})
+    files: dict[Path, Path] = {}  # final name -> the new file written beside it
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        files[out] = _export_acoustic(build_model(ckpt).prepare_for_inference(), _staged(out))
+        if vocoder is not None:
+            target = out.with_suffix(".vocoder.onnx")
+            files[target] = _export_hifigan(vocoder, ckpt, _staged(target))
+            meta["vocoder"] = {
+                "kind": "hifigan",
+                "file": target.name,
+                "preset": hifigan_preset,
+                "source": Path(str(hifigan)).name,
+            }
+        if dictionary is not None:
+            target = out.with_suffix(".dict")
+            files[target] = _staged(target)
+            shutil.copyfile(dictionary, files[target])
+            meta["dictionary_file"] = target.name
+        meta_file = _staged(metadata_path(out))
+        meta_file.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        files[metadata_path(out)] = meta_file
+    except BaseException:
+        for staged in files.values():
+            staged.unlink(missing_ok=True)
+        raise
     metadata_path(out).unlink(missing_ok=True)  # no old metadata beside a new model
-    model = build_model(ckpt).prepare_for_inference()
+    for stale in (out.with_suffix(".vocoder.onnx"), out.with_suffix(".dict")):
+        if stale not in files:
+            stale.unlink(missing_ok=True)  # the old export's, which this one lacks
+    for target, staged in files.items():  # the metadata last (insertion order)
+        with staged.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(staged, target)
+    log.info("exported %s (+ %s)", out, ", ".join(p.name for p in files if p != out))
+    return out
+
+
+def _staged(path: Path) -> Path:
+    """Where the new version of ``path`` is written before it replaces the old one."""
+    return path.with_name(f".{path.name}.new-{os.getpid()}")
+
+
+def _export_acoustic(model: GlowTTS, target: Path) -> Path:
+    """Trace ``generate`` once on a small dummy batch into ``target``."""
     acoustic = _Acoustic(model).eval()
     tokens = torch.tensor([[5, 6, 7, 8, 9, 10, 11], [12, 13, 14, 0, 0, 0, 0]])  # any ids
     args = (
@@ -122,8 +189,7 @@ def export_onnx(
         "mel": {0: "batch", 2: "frames"},
         "mel_lengths": {0: "batch"},
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out) as tmp, warnings.catch_warnings():
+    with warnings.catch_warnings():
         # the tracer warns about every size it reads; generate() keeps them tensors
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -131,7 +197,7 @@ def export_onnx(
         torch.onnx.export(
             acoustic,
             args,
-            str(tmp),
+            str(target),
             dynamo=False,
             opset_version=OPSET,
             input_names=list(INPUTS),
@@ -139,19 +205,20 @@ def export_onnx(
             dynamic_axes=dynamic,
             do_constant_folding=True,
         )
-    meta = _metadata(ckpt, frontend)
-    if vocoder is not None:
-        meta["vocoder"] = _export_hifigan(vocoder, ckpt, out) | {
-            "preset": hifigan_preset,
-            "source": Path(str(hifigan)).name,
-        }
-    if dictionary is not None:
-        target = out.with_suffix(".dict")
-        write_bytes(target, dictionary.read_bytes())
-        meta["dictionary_file"] = target.name
-    write_text(metadata_path(out), json.dumps(meta, indent=2) + "\n")
-    log.info("exported %s (+ %s)", out, metadata_path(out).name)
-    return out
+    return target
+
+
+def _check_dictionary(ckpt: Checkpoint, frontend: Any, path: Path) -> None:
+    """The dictionary the export would ship must be the one the voice was trained with."""
+    trained = ckpt.pronunciations
+    found = frontend.pronunciations
+    if trained is None or found is None or trained.get("sha256") == found.get("sha256"):
+        return
+    raise UserValueError(
+        f"text.dictionary {path}: not the pronouncing dictionary the voice was trained with "
+        f"({trained.get('name')}, sha256 {str(trained.get('sha256'))[:12]}...); the exported "
+        "voice would read words differently: export where that file is"
+    )
 
 
 def _load_hifigan(path: Path, preset: str, ckpt: Checkpoint) -> Any:
@@ -164,24 +231,21 @@ def _load_hifigan(path: Path, preset: str, ckpt: Checkpoint) -> Any:
     return vocoder.eval()
 
 
-def _export_hifigan(vocoder: Any, ckpt: Checkpoint, out: Path) -> dict[str, Any]:
-    """The generator as ``<voice>.vocoder.onnx``; its metadata."""
-    from glowtts.atomic import atomic_path
-
-    target = out.with_suffix(".vocoder.onnx")
-    with atomic_path(target) as tmp, warnings.catch_warnings():
+def _export_hifigan(vocoder: Any, ckpt: Checkpoint, target: Path) -> Path:
+    """The generator (mel -> wav) into ``target``."""
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on the input check and sizes
         torch.onnx.export(
             vocoder,
             (torch.zeros(1, ckpt.n_mels, 8),),
-            str(tmp),
+            str(target),
             dynamo=False,
             opset_version=OPSET,
             input_names=["mel"],
             output_names=["wav"],
             dynamic_axes={"mel": {0: "batch", 2: "frames"}, "wav": {0: "batch", 2: "samples"}},
         )
-    return {"kind": "hifigan", "file": target.name}
+    return target
 
 
 def _dictionary_file(source: str) -> Path:
@@ -197,7 +261,7 @@ def _dictionary_file(source: str) -> Path:
     return path
 
 
-def _metadata(ckpt: Checkpoint, frontend: Any) -> dict[str, Any]:
+def _metadata(ckpt: Checkpoint, frontend: Any, synthesis: Mapping[str, Any]) -> dict[str, Any]:
     from glowtts.config import to_dict
     from glowtts.text import SYMBOLS
 
@@ -215,10 +279,7 @@ def _metadata(ckpt: Checkpoint, frontend: Any) -> dict[str, Any]:
         "pronunciations": ckpt.pronunciations,
         "audio": to_dict(cfg.audio),
         "synthesis": {
-            "noise_scale": cfg.synthesis.noise_scale,
-            "length_scale": cfg.synthesis.length_scale,
-            "batch_size": cfg.synthesis.batch_size,
-            "griffin_lim_iters": cfg.synthesis.griffin_lim_iters,
+            key: synthesis.get(key, getattr(cfg.synthesis, key)) for key in SYNTHESIS_DEFAULTS
         },
         "step": ckpt.step,
     }

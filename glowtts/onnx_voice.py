@@ -74,13 +74,15 @@ class OnnxVoice:
                 f"{meta_path}: not the metadata of a {FORMAT} v{VERSION} export "
                 f"(format {meta.get('format')!r}, version {meta.get('version')!r})"
             )
-        if list(meta["symbols"]) != list(SYMBOLS):
+        if _field(meta, "symbols", list, meta_path) != list(SYMBOLS):
             raise UserValueError(
                 f"{meta_path}: its symbol table differs from this glowtts's; re-export the voice"
             )
+        for name in ("n_vocab", "synthesis"):
+            _field(meta, name, int if name == "n_vocab" else dict, meta_path)
         self.meta = meta
-        self.audio = AudioConfig(**_tuples(meta["audio"]))
-        text = TextConfig(**_tuples(meta["text"]))
+        self.audio = _settings(AudioConfig, meta, "audio", meta_path)
+        text = _settings(TextConfig, meta, "text", meta_path)
         if text.cmudict and meta.get("dictionary_file"):  # shipped beside the model
             text = _replace(text, dictionary=str(path.parent / meta["dictionary_file"]))
         self.frontend = TextFrontend(_replace(text, on_unknown_char="error"))
@@ -93,20 +95,17 @@ class OnnxVoice:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            str(path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self.session = _session(ort, path, options)
         self.vocoder = None  # an exported HiFi-GAN, else Griffin-Lim
         if meta.get("vocoder"):
-            vocoder_path = path.parent / meta["vocoder"]["file"]
+            vocoder_file = _field(_field(meta, "vocoder", dict, meta_path), "file", str, meta_path)
+            vocoder_path = path.parent / vocoder_file
             if not vocoder_path.is_file():
                 raise InputNotFoundError(
                     f"{vocoder_path} does not exist: {meta_path} names it as the voice's "
                     "vocoder; keep the files glowtts export wrote together"
                 )
-            self.vocoder = ort.InferenceSession(
-                str(vocoder_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self.vocoder = _session(ort, vocoder_path, options)
 
     def encode(self, text: str) -> tuple[list[int], list[float]]:
         """Token ids and per-token duration factors (``[words|1.5]`` markup) of ``text``."""
@@ -171,9 +170,12 @@ class OnnxVoice:
         seed: int = 0,
         batch_size: int | None = None,
         griffin_lim_iters: int | None = None,
+        griffin_lim: bool = False,
     ) -> list[OnnxSynthesized]:
         """Speak ``texts`` in padded batches of similar length (results in input order): mels
-        from onnxruntime, waveforms from Griffin-Lim (defaults: the voice's settings)."""
+        from onnxruntime, waveforms from the exported HiFi-GAN, else (or with ``griffin_lim``)
+        from Griffin-Lim; defaults: the voice's settings. The noise is that of
+        :class:`glowtts.synthesis.Synthesizer` under the same seed."""
         from glowtts.noise import batch_seed
 
         defaults = self.meta["synthesis"]
@@ -198,7 +200,8 @@ class OnnxVoice:
                 seed=batch_seed(seed, start),
             )
             for i, (ids, mel) in zip(chunk, mels, strict=True):
-                results[i] = OnnxSynthesized(texts[i], ids, mel, self.vocode(mel, iters))
+                wav = self.griffin_lim(mel, iters) if griffin_lim else self.vocode(mel, iters)
+                results[i] = OnnxSynthesized(texts[i], ids, mel, wav)
         return [results[i] for i in range(len(texts))]
 
     def vocode(self, mel: np.ndarray, griffin_lim_iters: int = 60) -> np.ndarray:
@@ -239,9 +242,42 @@ class OnnxVoice:
         return out
 
 
-def _tuples(values: dict[str, Any]) -> dict[str, Any]:
-    """JSON lists back to the tuples the config dataclasses hold."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+def _field(meta: dict[str, Any], name: str, kind: type, meta_path: Path) -> Any:
+    """``meta[name]``, checked to be a ``kind``; a named error otherwise."""
+    value = meta.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise UserValueError(
+            f"{meta_path}: field {name!r} is {value!r}, expected a {kind.__name__}; the file is "
+            "damaged or was edited: re-export the voice with glowtts export"
+        )
+    return value
+
+
+def _settings(cls: type, meta: dict[str, Any], name: str, meta_path: Path) -> Any:
+    """A config section (``audio``, ``text``) from the metadata; a named error if it does not
+    fit this glowtts's schema. JSON lists go back to the tuples the dataclasses hold."""
+    values = _field(meta, name, dict, meta_path)
+    try:
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    except TypeError as exc:
+        raise UserValueError(
+            f"{meta_path}: field {name!r} does not fit this glowtts ({exc}); re-export the voice "
+            "with this version's glowtts export"
+        ) from None
+
+
+def _session(ort: Any, path: Path, options: Any) -> Any:
+    """An onnxruntime session on ``path``; a file onnxruntime cannot load is named."""
+    try:
+        return ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own (Fail, InvalidProtobuf, ...)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserValueError(
+            f"{path}: onnxruntime cannot load it ({first}); the file is damaged or not an "
+            "ONNX model: re-export the voice with glowtts export"
+        ) from None
 
 
 def _replace(cfg: Any, **changes: Any) -> Any:

@@ -24,13 +24,20 @@ from glowtts.errors import UserValueError, check_scales
 from glowtts.wavfile import write_wav  # re-exported: synthesis writes wavs
 
 if TYPE_CHECKING:
-    from glowtts.config import AudioConfig
+    from glowtts.config import AudioConfig, SynthesisConfig
     from glowtts.model.glowtts import GlowTTS
     from glowtts.text import TextFrontend
     from glowtts.vocoder import Vocoder
 
 
-__all__ = ["Synthesized", "Synthesizer", "build_vocoder", "silent_padding", "write_wav"]
+__all__ = [
+    "Synthesized",
+    "Synthesizer",
+    "build_vocoder",
+    "silent_padding",
+    "synthesis_settings",
+    "write_wav",
+]
 
 log = logging.getLogger(__name__)
 
@@ -215,8 +222,34 @@ def build_vocoder(
                 "the HiFi-GAN vocoder needs a local generator checkpoint: set "
                 "synthesis.hifigan_checkpoint (or --hifigan); nothing is downloaded"
             )
-        hifigan = vocoder.load_hifigan(hifigan_checkpoint, hifigan_preset, map_location=device)
-        vocoder.check_vocoder_fits(hifigan, audio, source=hifigan_checkpoint)
+        path = str(Path(hifigan_checkpoint).expanduser())
+        hifigan = vocoder.load_hifigan(path, hifigan_preset, map_location=device)
+        vocoder.check_vocoder_fits(hifigan, audio, source=path)
         hifigan.remove_weight_norm()
         return hifigan
     raise UserValueError(f"synthesis.vocoder: unknown vocoder {kind!r}; use griffin_lim or hifigan")
+
+
+def synthesis_settings(ckpt: Checkpoint, configfiles: Sequence[str | Path] = ()) -> SynthesisConfig:
+    """The ``synthesis:`` section to speak a checkpoint with: from the run's config files when
+    given (merged in order, as ``snakemake --configfile``), else the checkpoint's.
+
+    Training does not depend on synthesis settings, so a training checkpoint does not record
+    them (its ``known`` fields lack them) and holds the built-in defaults; that is logged, so a
+    user who tuned ``synthesis:`` in a run's config knows to pass it.
+    """
+    from glowtts.config import load
+
+    if configfiles:
+        return load(*configfiles).synthesis
+    known = ckpt.known
+    if known is not None and not any(k.split(".")[0] == "synthesis" for k in known):
+        log.info(
+            "the checkpoint does not record synthesis settings (training does not use them): "
+            "built-in defaults (noise_scale %s, length_scale %s, vocoder %s); give the run's "
+            "config with --configfile for its synthesis: section",
+            ckpt.config.synthesis.noise_scale,
+            ckpt.config.synthesis.length_scale,
+            ckpt.config.synthesis.vocoder,
+        )
+    return ckpt.config.synthesis

@@ -155,6 +155,7 @@ def test_schema_violations_name_field_value_and_allowed(override: dict, message:
             r"hidden_channels \(193\) must be divisible by model.n_heads",
         ),
         ({"model": {"n_split": 6}}, r"model.n_split \(6\) must be even and divide"),
+        ({"train": {"freeze": ["encoder"]}}, r"train.freeze \['encoder'\]: needs train.init_from"),
     ],
 )
 def test_cross_field_rules(override: dict, message: str) -> None:

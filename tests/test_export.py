@@ -282,3 +282,119 @@ def test_a_bad_length_scale_is_named(exported: Path, checkpoint: Path, length_sc
         OnnxVoice(exported)(["Hello."], length_scale=length_scale)
     with pytest.raises(UserError, match="length scale .*: use a finite number > 0"):
         Synthesizer.from_file(checkpoint)(["Hello."], noise_scale=0.0, length_scale=length_scale)
+
+
+def test_the_runs_synthesis_defaults_go_into_the_metadata(
+    checkpoint: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    out = export_onnx(
+        checkpoint, tmp_path / "v.onnx", synthesis={"noise_scale": 0.4, "batch_size": 3}
+    )
+    defaults = json.loads(metadata_path(out).read_text())["synthesis"]
+    assert defaults["noise_scale"] == 0.4 and defaults["batch_size"] == 3
+    assert defaults["length_scale"] == 1.0  # the rest from the checkpoint
+    with pytest.raises(ValueError, match=r"unknown synthesis default\(s\) \['noise'\]"):
+        export_onnx(checkpoint, tmp_path / "w.onnx", synthesis={"noise": 0.1})
+    run_config = tmp_path / "run.yaml"
+    run_config.write_text("synthesis:\n  length_scale: 1.25\n  griffin_lim_iters: 7\n")
+    args = ["export", "--checkpoint", str(checkpoint), "-o", str(out)]
+    assert (
+        main([*args, "--configfile", str(repo_root / "config/config.yaml"), str(run_config)]) == 0
+    )
+    defaults = json.loads(metadata_path(out).read_text())["synthesis"]
+    assert defaults["length_scale"] == 1.25 and defaults["griffin_lim_iters"] == 7
+
+
+def test_a_failed_export_leaves_the_old_voice_whole_and_stale_files_go(
+    checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glowtts import export
+    from glowtts.vocoder import HiFiGAN, hifigan_preset
+
+    torch.save({"generator": HiFiGAN(hifigan_preset("v3")).state_dict()}, tmp_path / "g_v3")
+    out = export_onnx(checkpoint, tmp_path / "v.onnx", hifigan=tmp_path / "g_v3",
+                      hifigan_preset="v3")  # fmt: skip
+    before = {p.name: p.read_bytes() for p in tmp_path.glob("v.*")}
+    assert set(before) == {"v.onnx", "v.json", "v.vocoder.onnx"}
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the exporter fell over")
+
+    monkeypatch.setattr(export, "_export_hifigan", broken)
+    with pytest.raises(RuntimeError, match="fell over"):
+        export_onnx(checkpoint, out, hifigan=tmp_path / "g_v3", hifigan_preset="v3")
+    assert {p.name: p.read_bytes() for p in tmp_path.glob("v.*")} == before  # untouched
+    assert not list(tmp_path.glob(".v.*"))  # no staged file left behind
+    monkeypatch.undo()
+    export_onnx(checkpoint, out)  # without a vocoder: the old one must not be picked up
+    assert not (tmp_path / "v.vocoder.onnx").exists()
+    assert "vocoder" not in json.loads(metadata_path(out).read_text())
+
+
+def test_an_export_refuses_another_dictionary_than_the_trained_one(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from glowtts.errors import UserError
+    from glowtts.text import PronouncingDictionary
+
+    words = tmp_path / "my_dictionary"
+    words.write_text("HELLO  HH AH0 L OW1\n")
+    identity = PronouncingDictionary.from_file(words).identity
+    words.write_text("HELLO  HH EH0 L OW1\n")  # edited after training
+    cfg = load(repo_root / "config/config.yaml", repo_root / ".test/config.yaml")
+    cfg = dataclasses.replace(
+        cfg, text=dataclasses.replace(cfg.text, cmudict=True, dictionary=str(words))
+    )
+    ckpt = Checkpoint(config=cfg, n_vocab=148, n_mels=80,
+                      model=GlowTTS(cfg.model, 148, 80).state_dict(), pronunciations=identity)  # fmt: skip
+    with pytest.raises(UserError, match=r"my_dictionary: not the pronouncing dictionary the voice"):
+        export_onnx(ckpt, tmp_path / "v.onnx")
+    assert not list(tmp_path.glob("v.*"))
+
+
+def test_damaged_metadata_and_models_are_named(exported: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from glowtts.errors import UserError
+    from glowtts.onnx_voice import OnnxVoice
+
+    copy = tmp_path / "voice.onnx"
+    shutil.copy(exported, copy)
+    meta = json.loads(metadata_path(exported).read_text())
+    for field, value, message in (
+        ("symbols", None, r"voice.json: field 'symbols' is None, expected a list"),
+        ("synthesis", [], r"voice.json: field 'synthesis' is \[\], expected a dict"),
+        ("audio", {**meta["audio"], "hop": 3}, r"voice.json: field 'audio' does not fit"),
+    ):
+        copy.with_suffix(".json").write_text(json.dumps({**meta, field: value}))
+        with pytest.raises(UserError, match=message):
+            OnnxVoice(copy)
+    copy.with_suffix(".json").write_text(json.dumps(meta))
+    copy.write_bytes(b"not a model at all")
+    with pytest.raises(UserError, match=r"voice.onnx: onnxruntime cannot load it"):
+        OnnxVoice(copy)
+
+
+def test_onnx_synthesis_refuses_torch_only_options_and_honours_griffin_lim(
+    checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from glowtts.vocoder import HiFiGAN, hifigan_preset
+
+    torch.save({"generator": HiFiGAN(hifigan_preset("v3")).state_dict()}, tmp_path / "g_v3")
+    out = tmp_path / "v.onnx"
+    export_onnx(checkpoint, out, hifigan=tmp_path / "g_v3", hifigan_preset="v3")
+    base = ["synthesize", "Hello there.", "--onnx", str(out), "--seed", "3"]
+    for extra, flag in (
+        (["--hifigan-preset", "v1"], "--hifigan-preset"),
+        (["--device", "cuda"], "--device cuda"),
+        (["--configfile", "x.yaml"], "--configfile"),
+    ):
+        assert main([*base, *extra, "-o", str(tmp_path / "x.wav")]) == 1
+        assert f"{flag}: not for --onnx" in capsys.readouterr().err
+    assert main([*base, "-o", str(tmp_path / "hifi.wav")]) == 0
+    assert main([*base, "--vocoder", "griffin_lim", "-o", str(tmp_path / "gl.wav")]) == 0
+    hifi, _ = sf.read(str(tmp_path / "hifi.wav"))
+    gl, _ = sf.read(str(tmp_path / "gl.wav"))
+    assert hifi.shape == gl.shape and np.abs(hifi - gl).max() > 1e-3  # another vocoder spoke

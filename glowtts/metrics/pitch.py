@@ -1,8 +1,10 @@
 """Pitch metrics: log-F0 RMSE over frames voiced in both signals, and the voicing error.
 
 F0 comes from librosa's probabilistic YIN (``librosa.pyin``, 60-800 Hz, pitch bins of 0.2
-semitone) on frames of ``audio.n_fft`` samples every ``audio.hop_length``, centred as the mel features are, so frame ``t`` of the F0
-track is frame ``t`` of the mel. The two signals' frames are paired along a given warping path
+semitone) every ``audio.hop_length`` samples, centred as the mel features are, so frame ``t``
+of the F0 track is frame ``t`` of the mel. A frame holds two periods of the lowest pitch,
+``2 * sample_rate / fmin`` samples rounded up to a power of two (2048 at 22,050 Hz), longer
+than the mel's ``n_fft``; centring makes the frame count independent of it. The two signals' frames are paired along a given warping path
 (the MCD-DTW path of :mod:`glowtts.metrics.mcd`), so the two metrics compare the same sounds.
 
 - ``log_f0_rmse_cents``: RMS of ``1200 * log2(f0_gen / f0_ref)`` over the path's pairs that

@@ -301,6 +301,15 @@ def _renamed(state: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor]
     return renamed, file_names
 
 
+def _in_style(key: str, old_style: bool) -> str:
+    """A parametrization key as a file with old weight-norm names would name it."""
+    if old_style:
+        for old_suffix, new_suffix in zip(_WN_OLD, _WN_NEW, strict=True):
+            if key.endswith(new_suffix):
+                return key[: -len(new_suffix)] + old_suffix
+    return key
+
+
 def _read_state_dict(path: Path, map_location: str | torch.device) -> dict[str, torch.Tensor]:
     """The generator state_dict in ``path``: ``{'generator': state_dict}`` or a bare one."""
     if not path.is_file():
@@ -359,8 +368,9 @@ def load_hifigan(
     mismatch = _first_mismatch(_shapes(cfg), state)
     if mismatch is not None:
         key, got, want = mismatch
-        if got is None:
-            what = f"missing key {key!r} (model shape {tuple(want or ())})"
+        if got is None:  # named as the file names its keys (old or new weight-norm style)
+            old_style = any(name != new for new, name in file_names.items())
+            what = f"missing key {_in_style(key, old_style)!r} (model shape {tuple(want or ())})"
         elif want is None:
             what = f"unexpected key {file_names[key]!r} (file shape {tuple(got)})"
         else:
@@ -371,7 +381,10 @@ def load_hifigan(
             if preset != cfg and _first_mismatch(_shapes(preset), state) is None
         ]
         if fits:
-            hint = f"the file fits preset {fits[0]!r}: load it with that preset"
+            hint = (
+                f"the file fits preset {fits[0].lower()!r}: load it with that preset "
+                f"(synthesis.hifigan_preset: {fits[0].lower()}, or --hifigan-preset)"
+            )
         else:
             hint = (
                 f"it fits none of the presets {', '.join(HIFIGAN_PRESETS)}: pass a "

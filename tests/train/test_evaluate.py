@@ -128,3 +128,35 @@ def test_predicted_frames_round_the_running_sum() -> None:
 def test_predicted_frames_at_the_recordings_tempo() -> None:
     # durations 1, 2, 1 stretched to 8 frames: 2, 4, 2
     assert predicted_frames(np.log(np.array([1.0, 2.0, 1.0])), total=8).tolist() == [2, 4, 2]
+
+
+def test_the_synthesize_command_speaks_with_a_trained_voice(
+    voice: Path, tmp_path: Path, repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dataclasses
+
+    from glowtts.checkpoint import load_checkpoint, save_checkpoint
+    from glowtts.cli import main
+    from glowtts.synthesis import Synthesizer
+
+    # as the workflow's train rule writes it: the config values training used, no synthesis:
+    trained = save_checkpoint(
+        tmp_path / "voice.pt",
+        dataclasses.replace(load_checkpoint(voice), known=["seed", "model", "audio", "text"]),
+    )
+    args = ["synthesize", "Hello there.", "--checkpoint", str(trained), "--seed", "1"]
+    assert main([*args, "-o", str(tmp_path / "a.wav")]) == 0
+    assert "does not record synthesis settings" in capsys.readouterr().err  # main logs to stderr
+    wav, rate = sf.read(str(tmp_path / "a.wav"))
+    synth = Synthesizer.from_file(voice)
+    (ref,) = synth(["Hello there."], noise_scale=0.667, seed=1)
+    assert rate == 22050 and len(wav) == ref.mel.shape[1] * 256 > 0
+    run = tmp_path / "run.yaml"  # the run's synthesis: section gives the defaults
+    run.write_text("synthesis:\n  length_scale: 2.0\n")
+    configs = ["--configfile", str(repo_root / "config/config.yaml"), str(run)]
+    assert main([*args, *configs, "-o", str(tmp_path / "slow.wav")]) == 0
+    slow, _ = sf.read(str(tmp_path / "slow.wav"))
+    (ref_slow,) = synth(["Hello there."], noise_scale=0.667, length_scale=2.0, seed=1)
+    assert len(slow) == ref_slow.mel.shape[1] * 256 > 1.5 * len(wav)
+    assert main([*args, *configs, "--length-scale", "1", "-o", str(tmp_path / "b.wav")]) == 0
+    assert len(sf.read(str(tmp_path / "b.wav"))[0]) == len(wav)  # a flag beats the file
