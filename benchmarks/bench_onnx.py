@@ -132,6 +132,7 @@ def main() -> None:
     result = {
         "benchmark": "bench_onnx",
         "threads": args.threads,
+        "repeats": args.repeats,
         "torch": torch.__version__,
         "onnxruntime": onnxruntime.__version__,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},

@@ -34,7 +34,7 @@ from glowtts.data.demo import read_durations  # noqa: E402
 from glowtts.data.manifest import read_manifest  # noqa: E402
 from glowtts.data.store import FeatureStore  # noqa: E402
 from glowtts.evaluate import predicted_frames  # noqa: E402
-from glowtts.metrics import boundary_shifts  # noqa: E402
+from glowtts.metrics import aggregate, alignment_scores, boundary_shifts  # noqa: E402
 from glowtts.train.state import latest_checkpoint  # noqa: E402
 
 BATCH = 16
@@ -54,6 +54,7 @@ def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
         k: {"even": Counter(), "odd": Counter()} for k in ("mas", "predicted")
     }
     off_pairs: dict[str, Counter[str]] = {"mas": Counter(), "predicted": Counter()}
+    scores: dict[str, list[dict[str, float]]] = {"mas": [], "predicted": []}
     for start in range(0, len(utts), BATCH):
         chunk = utts[start : start + BATCH]
         batch = collate([store.get(u.id) for u in chunk])
@@ -71,6 +72,7 @@ def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
             }
             ends = np.cumsum(true_d)[:-1]  # [N - 1] true boundary frames
             for name, durations in found.items():
+                scores[name].append(alignment_scores(true_d, np.rint(durations).astype(np.int64)))
                 moved = boundary_shifts(true_d, np.rint(durations).astype(np.int64))
                 for i, (end, shift) in enumerate(zip(ends, moved, strict=True)):
                     shifts[name]["odd" if end % 2 else "even"][int(shift)] += 1
@@ -93,6 +95,7 @@ def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
         "utterances": len(utts),
         **{
             name: {
+                "frames": aggregate(scores[name]),  # the evaluation's alignment scores
                 **{parity: summary(c) for parity, c in by_parity.items()},
                 "pairs_off_by_2_or_more": dict(off_pairs[name].most_common(10)),
             }
@@ -128,7 +131,12 @@ def main() -> None:
                 f"| {100 * s['within_1']:.1f} % |"
             )
     for name in ("mas", "predicted"):
-        print(f"{name}: pairs off by 2+ frames: {result[name]['pairs_off_by_2_or_more']}")
+        f = result[name]["frames"]
+        print(
+            f"{name}: frames exact {100 * f['frames_exact']:.1f} %, within one "
+            f"{100 * f['frames_within_1']:.1f} %, duration error {f['duration_mae_frames']:.2f}; "
+            f"pairs off by 2+ frames: {result[name]['pairs_off_by_2_or_more']}"
+        )
 
 
 if __name__ == "__main__":

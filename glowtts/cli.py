@@ -94,7 +94,6 @@ def _synthesize_onnx(args: argparse.Namespace, texts: list[str]) -> int:
     given = [
         flag
         for flag, value in (
-            ("--vocoder hifigan", args.vocoder == "hifigan"),
             ("--hifigan", args.hifigan is not None),
             ("--hifigan-preset", args.hifigan_preset is not None),
             ("--configfile", bool(args.configfile)),
@@ -109,6 +108,11 @@ def _synthesize_onnx(args: argparse.Namespace, texts: list[str]) -> int:
             "or Griffin-Lim with --vocoder griffin_lim"
         )
     voice = OnnxVoice(args.onnx)
+    if args.vocoder == "hifigan" and voice.vocoder is None:
+        raise UserValueError(
+            f"--vocoder hifigan: {args.onnx} was exported without a HiFi-GAN; re-export it with "
+            "glowtts export --hifigan GENERATOR (or leave --vocoder out: Griffin-Lim)"
+        )
     results = voice(
         texts,
         noise_scale=args.noise_scale,
@@ -155,12 +159,13 @@ def _export(args: argparse.Namespace) -> int:
 
     hifigan, preset, defaults = args.hifigan, args.hifigan_preset, None
     if args.configfile:  # the run's synthesis: section, as the export rule passes it
-        from glowtts.config import load
+        from glowtts.config import load_synthesis
 
-        synth = load(*args.configfile).synthesis
+        synth = load_synthesis(*args.configfile)
         defaults = {key: getattr(synth, key) for key in SYNTHESIS_DEFAULTS}
         if hifigan is None and synth.vocoder == "hifigan" and synth.hifigan_checkpoint:
-            hifigan, preset = Path(synth.hifigan_checkpoint).expanduser(), synth.hifigan_preset
+            hifigan = Path(synth.hifigan_checkpoint).expanduser()
+        preset = preset or synth.hifigan_preset  # a flag beats the file
     export_onnx(
         args.checkpoint, args.output, hifigan=hifigan, hifigan_preset=preset or "v1",
         synthesis=defaults,
@@ -247,9 +252,10 @@ def _parser() -> argparse.ArgumentParser:
         "from its --onnx export)",
     )  # fmt: skip
     p.add_argument(
-        "--configfile", type=Path, nargs="+", metavar="FILE",
-        help="the run's config file(s), as given to snakemake: the defaults of every option "
-        "above come from their synthesis: section (a checkpoint records none)",
+        "--configfile", type=Path, action="append", metavar="FILE",
+        help="a config file of the run (repeat the flag for several, in snakemake's order: "
+        "config/config.yaml first): the defaults of the options above come from their merged "
+        "synthesis: section (a checkpoint records none)",
     )  # fmt: skip
     p.set_defaults(func=_synthesize)
 
@@ -266,9 +272,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], help="its architecture (v1)")
     p.add_argument(
-        "--configfile", type=Path, nargs="+", metavar="FILE",
-        help="the run's config file(s): their synthesis: section gives the voice's default "
-        "scales, batch size and Griffin-Lim iterations (and its HiFi-GAN, without --hifigan)",
+        "--configfile", type=Path, action="append", metavar="FILE",
+        help="a config file of the run (repeat for several, config/config.yaml first): their "
+        "merged synthesis: section gives the voice's default scales, batch size and "
+        "Griffin-Lim iterations (and its HiFi-GAN, without --hifigan)",
     )  # fmt: skip
     p.set_defaults(func=_export)
 

@@ -479,6 +479,20 @@ def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Conf
     return from_dict(data, source=", ".join(str(p) for p in paths))
 
 
+def load_synthesis(*paths: str | Path) -> SynthesisConfig:
+    """The ``synthesis:`` section of YAML config files merged in order (as :func:`load`),
+    validated on its own: the other sections may be incomplete (a folder corpus whose path
+    came on snakemake's command line), since synthesis does not read them."""
+    if not paths:
+        raise UserValueError("load_synthesis() needs at least one config file")
+    data: dict[str, Any] = {}
+    for p in paths:
+        data = merge(data, _read_yaml(Path(p)))
+    section = data.get("synthesis", {})
+    source = ", ".join(str(p) for p in paths)
+    return from_dict({"synthesis": section}, source=f"synthesis: of {source}").synthesis
+
+
 def typed_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Snakemake's ``--config`` values with nested strings read as YAML scalars.
 

@@ -9,6 +9,9 @@ Writes into one folder::
     wavs/sentence_<k>.wav   the extra sentences of ``synthesis.sentences``
     mels/<id>.png           recorded vs generated log-mel (every test utterance)
     alignments/<id>.png     MAS alignment of the recording (every test utterance)
+    report/mels/<id>.png, report/alignments/<id>.png
+                            the first few of them again (hard links), for the report: a
+                            report of a thousand figures would be too large to open
     loss_curves.png         training and validation losses from the run's TensorBoard logs
     lengths.png             clip durations per split
     audio/<id>.html         audio players: recording and generated (first few), extra sentences
@@ -57,7 +60,7 @@ __all__ = ["EvalPaths", "evaluate", "predicted_frames"]
 
 log = logging.getLogger(__name__)
 
-SHOWN_UTTERANCES = 8  # test utterances with audio players in the report (all get plots)
+SHOWN_UTTERANCES = 8  # test utterances in the report, with figures and audio players
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
     voice = Synthesizer(ckpt, vocoder=vocoder)  # weight norm folded, as a user synthesises
     for text in synth.sentences:  # a sentence the voice cannot read fails before the work
         voice.encode_with_speed(text)
-    for sub in ("wavs", "mels", "alignments", "audio"):
+    for sub in ("wavs", "mels", "alignments", "audio", "report/mels", "report/alignments"):
         (paths.out / sub).mkdir(parents=True, exist_ok=True)
     scorer = _Scorer(audio, _true_durations(paths.durations), ckpt.config.text.add_blank)
     shown_ids = {u.id for u in test[:SHOWN_UTTERANCES]}
@@ -155,9 +158,11 @@ def evaluate(cfg: Config, paths: EvalPaths) -> dict[str, Any]:
             _write_wav(paths.out / "wavs" / f"{utt.id}.wav", wav, audio.sample_rate)
             heard = np.clip(wav, -1.0, 1.0)  # as written to the file
             recording = scorer.score(utt, heard, batch.x[row, :n_x].numpy(), out, row)
+            _plot_utterance(paths.out, utt.id, batch, out, gen, row, audio)
             if utt.id in shown_ids:
                 shown[utt.id] = (utt, recording, heard)
-            _plot_utterance(paths.out, utt.id, batch, out, gen, row, audio)
+                for kind in ("mels", "alignments"):
+                    _link(paths.out / kind / f"{utt.id}.png", paths.out / "report" / kind)
 
     sentence_wavs = _synthesize_sentences(cfg, voice, paths.out / "wavs")
     val = _losses(model, store, splits.get("val", []), synth.batch_size)
@@ -194,6 +199,19 @@ def _losses(model: Any, store: FeatureStore, utts: list[Utterance], batch_size: 
         with torch.no_grad():
             totals.add(model(batch.x, batch.x_lengths, batch.y, batch.y_lengths))
     return totals
+
+
+def _link(path: Path, folder: Path) -> None:
+    """``path`` also in ``folder``: a hard link (a copy where the file system has none)."""
+    import os
+    import shutil
+
+    target = folder / path.name
+    target.unlink(missing_ok=True)
+    try:
+        os.link(path, target)
+    except OSError:
+        shutil.copyfile(path, target)
 
 
 def _warm_up(voice: Any, vocoder: Any, tokens: torch.Tensor | None) -> None:

@@ -116,9 +116,7 @@ def export_onnx(
     out = Path(out)
     if out.suffix != ".onnx":
         raise UserValueError(f"{out}: the exported model's name must end in .onnx")
-    unknown = sorted(set(synthesis or {}) - set(SYNTHESIS_DEFAULTS))
-    if unknown:
-        raise UserValueError(f"export: unknown synthesis default(s) {unknown}")
+    _check_synthesis(synthesis or {})
     ckpt = checkpoint if isinstance(checkpoint, Checkpoint) else load_checkpoint(checkpoint)
     frontend = _frontend(ckpt)  # refuses a checkpoint whose vocabulary does not fit its text
     # everything that can fail is checked before any file is written
@@ -128,13 +126,15 @@ def export_onnx(
         dictionary = _dictionary_file(ckpt.config.text.dictionary)
         _check_dictionary(ckpt, frontend, dictionary)
     meta = _metadata(ckpt, frontend, synthesis or {})
-    files: dict[Path, Path] = {}  # final name -> the new file written beside it
+    files: dict[Path, Path] = {}  # final name -> the new file, written beside it first
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        files[out] = _export_acoustic(build_model(ckpt).prepare_for_inference(), _staged(out))
+        files[out] = _staged(out)
+        _export_acoustic(build_model(ckpt).prepare_for_inference(), files[out])
         if vocoder is not None:
             target = out.with_suffix(".vocoder.onnx")
-            files[target] = _export_hifigan(vocoder, ckpt, _staged(target))
+            files[target] = _staged(target)
+            _export_hifigan(vocoder, ckpt, files[target])
             meta["vocoder"] = {
                 "kind": "hifigan",
                 "file": target.name,
@@ -146,23 +146,38 @@ def export_onnx(
             files[target] = _staged(target)
             shutil.copyfile(dictionary, files[target])
             meta["dictionary_file"] = target.name
-        meta_file = _staged(metadata_path(out))
-        meta_file.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        files[metadata_path(out)] = meta_file
-    except BaseException:
+        files[metadata_path(out)] = _staged(metadata_path(out))
+        files[metadata_path(out)].write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         for staged in files.values():
-            staged.unlink(missing_ok=True)
-        raise
-    metadata_path(out).unlink(missing_ok=True)  # no old metadata beside a new model
-    for stale in (out.with_suffix(".vocoder.onnx"), out.with_suffix(".dict")):
-        if stale not in files:
-            stale.unlink(missing_ok=True)  # the old export's, which this one lacks
-    for target, staged in files.items():  # the metadata last (insertion order)
-        with staged.open("rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(staged, target)
+            with staged.open("rb+") as fh:
+                os.fsync(fh.fileno())
+        # all new files exist: now the old export goes, its metadata first (a runtime never
+        # pairs a new model with old metadata), then what the new export lacks
+        metadata_path(out).unlink(missing_ok=True)
+        for stale in (out.with_suffix(".vocoder.onnx"), out.with_suffix(".dict")):
+            if stale not in files:
+                stale.unlink(missing_ok=True)
+        for target, staged in files.items():  # the metadata last (insertion order)
+            os.replace(staged, target)
+    finally:
+        for staged in files.values():
+            staged.unlink(missing_ok=True)  # left only when something failed
     log.info("exported %s (+ %s)", out, ", ".join(p.name for p in files if p != out))
     return out
+
+
+def _check_synthesis(synthesis: Mapping[str, Any]) -> None:
+    """The runtime's defaults: known keys, valid scales, whole numbers >= 1."""
+    from glowtts.errors import check_scales
+
+    unknown = sorted(set(synthesis) - set(SYNTHESIS_DEFAULTS))
+    if unknown:
+        raise UserValueError(f"export: unknown synthesis default(s) {unknown}")
+    check_scales(synthesis.get("noise_scale"), synthesis.get("length_scale"))
+    for key in ("batch_size", "griffin_lim_iters"):
+        value = synthesis.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise UserValueError(f"export: synthesis {key} {value!r}: use a whole number >= 1")
 
 
 def _staged(path: Path) -> Path:

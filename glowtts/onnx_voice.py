@@ -49,7 +49,6 @@ class OnnxVoice:
     def __init__(self, path: str | Path, threads: int = 0) -> None:
         import onnxruntime as ort
 
-        from glowtts.config import AudioConfig, TextConfig
         from glowtts.text import SYMBOLS, TextFrontend
 
         path = Path(path)
@@ -78,11 +77,22 @@ class OnnxVoice:
             raise UserValueError(
                 f"{meta_path}: its symbol table differs from this glowtts's; re-export the voice"
             )
-        for name in ("n_vocab", "synthesis"):
-            _field(meta, name, int if name == "n_vocab" else dict, meta_path)
+        _field(meta, "n_vocab", int, meta_path)
+        defaults = _field(meta, "synthesis", dict, meta_path)
+        try:
+            check_scales(defaults["noise_scale"], defaults["length_scale"])
+        except (KeyError, TypeError, UserValueError) as exc:
+            raise UserValueError(
+                f"{meta_path}: field 'synthesis' ({defaults!r}) lacks valid scales ({exc}); "
+                "re-export the voice with glowtts export"
+            ) from None
+        if meta.get("pronunciations") is not None:
+            _field(meta, "pronunciations", dict, meta_path)
+        if meta.get("dictionary_file") is not None:
+            _field(meta, "dictionary_file", str, meta_path)
         self.meta = meta
-        self.audio = _settings(AudioConfig, meta, "audio", meta_path)
-        text = _settings(TextConfig, meta, "text", meta_path)
+        settings = _settings(meta, meta_path)
+        self.audio, text = settings.audio, settings.text
         if text.cmudict and meta.get("dictionary_file"):  # shipped beside the model
             text = _replace(text, dictionary=str(path.parent / meta["dictionary_file"]))
         self.frontend = TextFrontend(_replace(text, on_unknown_char="error"))
@@ -253,16 +263,18 @@ def _field(meta: dict[str, Any], name: str, kind: type, meta_path: Path) -> Any:
     return value
 
 
-def _settings(cls: type, meta: dict[str, Any], name: str, meta_path: Path) -> Any:
-    """A config section (``audio``, ``text``) from the metadata; a named error if it does not
-    fit this glowtts's schema. JSON lists go back to the tuples the dataclasses hold."""
-    values = _field(meta, name, dict, meta_path)
+def _settings(meta: dict[str, Any], meta_path: Path) -> Any:
+    """The ``audio`` and ``text`` sections of the metadata, validated by the config schema
+    (its error names the field); a config holding them."""
+    from glowtts.config import ConfigError, from_dict
+
+    sections = {name: _field(meta, name, dict, meta_path) for name in ("audio", "text")}
     try:
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-    except TypeError as exc:
+        return from_dict(sections, source=f"{meta_path} (fields audio and text)")
+    except ConfigError as exc:
         raise UserValueError(
-            f"{meta_path}: field {name!r} does not fit this glowtts ({exc}); re-export the voice "
-            "with this version's glowtts export"
+            f"{exc}\nthe voice's metadata does not fit this glowtts: re-export the voice with "
+            "this version's glowtts export"
         ) from None
 
 

@@ -232,16 +232,17 @@ def build_vocoder(
 
 def synthesis_settings(ckpt: Checkpoint, configfiles: Sequence[str | Path] = ()) -> SynthesisConfig:
     """The ``synthesis:`` section to speak a checkpoint with: from the run's config files when
-    given (merged in order, as ``snakemake --configfile``), else the checkpoint's.
+    given (merged in order, as snakemake merges config/config.yaml and its ``--configfile``s;
+    only that section is read and checked), else the checkpoint's.
 
     Training does not depend on synthesis settings, so a training checkpoint does not record
     them (its ``known`` fields lack them) and holds the built-in defaults; that is logged, so a
     user who tuned ``synthesis:`` in a run's config knows to pass it.
     """
-    from glowtts.config import load
+    from glowtts.config import load_synthesis
 
     if configfiles:
-        return load(*configfiles).synthesis
+        return load_synthesis(*configfiles)
     known = ckpt.known
     if known is not None and not any(k.split(".")[0] == "synthesis" for k in known):
         log.info(

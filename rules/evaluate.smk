@@ -15,15 +15,18 @@ rule evaluate:
         metrics=f"{EVAL}/metrics.json",
         utterances=f"{EVAL}/utterances.tsv",
         wavs=directory(f"{EVAL}/wavs"),
-        mels=report(
-            directory(f"{EVAL}/mels"),
+        # figures of every test utterance; the report shows the first few (eval/report/)
+        mels=directory(f"{EVAL}/mels"),
+        alignments=directory(f"{EVAL}/alignments"),
+        report_mels=report(
+            directory(f"{EVAL}/report/mels"),
             patterns=["{id}.png"],
             caption="../report/mels.rst",
             category="4. Synthesis",
             labels={"utterance": "{id}", "figure": "recorded vs generated mel"},
         ),
-        alignments=report(
-            directory(f"{EVAL}/alignments"),
+        report_alignments=report(
+            directory(f"{EVAL}/report/alignments"),
             patterns=["{id}.png"],
             caption="../report/alignments.rst",
             category="3. Alignment",

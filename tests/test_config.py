@@ -218,3 +218,17 @@ def test_even_decoder_kernel_is_refused() -> None:
 def test_schema_is_a_fresh_copy_each_time() -> None:
     C.schema()["properties"].clear()
     assert "model" in C.schema()["properties"]
+
+
+def test_load_synthesis_reads_and_checks_that_section_alone(tmp_path: Path) -> None:
+    a = tmp_path / "a.yaml"  # a folder run whose path comes on snakemake's command line
+    a.write_text("dataset:\n  kind: folder\nsynthesis:\n  noise_scale: 0.5\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("synthesis:\n  length_scale: 1.2\n")
+    synth = C.load_synthesis(a, b)
+    assert (synth.noise_scale, synth.length_scale, synth.vocoder) == (0.5, 1.2, "griffin_lim")
+    with pytest.raises(C.ConfigError, match="dataset.folder.path: required"):
+        C.load(a, b)  # the whole config is incomplete
+    b.write_text("synthesis:\n  vocoder: wavenet\n")
+    with pytest.raises(C.ConfigError, match=r"(?s)b.yaml.*synthesis.vocoder"):
+        C.load_synthesis(a, b)

@@ -299,7 +299,16 @@ def test_the_runs_synthesis_defaults_go_into_the_metadata(
     run_config.write_text("synthesis:\n  length_scale: 1.25\n  griffin_lim_iters: 7\n")
     args = ["export", "--checkpoint", str(checkpoint), "-o", str(out)]
     assert (
-        main([*args, "--configfile", str(repo_root / "config/config.yaml"), str(run_config)]) == 0
+        main(
+            [
+                *args,
+                "--configfile",
+                str(repo_root / "config/config.yaml"),
+                "--configfile",
+                str(run_config),
+            ]
+        )
+        == 0
     )
     defaults = json.loads(metadata_path(out).read_text())["synthesis"]
     assert defaults["length_scale"] == 1.25 and defaults["griffin_lim_iters"] == 7
@@ -317,7 +326,8 @@ def test_a_failed_export_leaves_the_old_voice_whole_and_stale_files_go(
     before = {p.name: p.read_bytes() for p in tmp_path.glob("v.*")}
     assert set(before) == {"v.onnx", "v.json", "v.vocoder.onnx"}
 
-    def broken(*args: object, **kwargs: object) -> None:
+    def broken(vocoder: object, ckpt: object, target: Path) -> None:
+        target.write_bytes(b"half a model")  # fails after it began writing
         raise RuntimeError("the exporter fell over")
 
     monkeypatch.setattr(export, "_export_hifigan", broken)
@@ -366,7 +376,10 @@ def test_damaged_metadata_and_models_are_named(exported: Path, tmp_path: Path) -
     for field, value, message in (
         ("symbols", None, r"voice.json: field 'symbols' is None, expected a list"),
         ("synthesis", [], r"voice.json: field 'synthesis' is \[\], expected a dict"),
-        ("audio", {**meta["audio"], "hop": 3}, r"voice.json: field 'audio' does not fit"),
+        ("audio", {**meta["audio"], "hop": 3}, r"(?s)voice.json \(fields audio and text\).*'hop'"),
+        ("audio", {**meta["audio"], "hop_length": "x"}, r"(?s)voice.json.*audio.hop_length"),
+        ("synthesis", {"length_scale": 1.0}, r"voice.json: field 'synthesis'.*lacks valid"),
+        ("pronunciations", "cmudict", r"voice.json: field 'pronunciations' is 'cmudict'"),
     ):
         copy.with_suffix(".json").write_text(json.dumps({**meta, field: value}))
         with pytest.raises(UserError, match=message):

@@ -387,7 +387,7 @@ def load_hifigan(
             )
         else:
             hint = (
-                f"it fits none of the presets {', '.join(HIFIGAN_PRESETS)}: pass a "
+                f"it fits none of the presets {', '.join(map(str.lower, HIFIGAN_PRESETS))}: pass a "
                 f"HiFiGANConfig with the hyperparameters of its config.json"
             )
         raise UserValueError(

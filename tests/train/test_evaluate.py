@@ -74,7 +74,9 @@ def test_wavs_plots_and_pages(evaluated: tuple[Path, dict[str, object]]) -> None
     assert len(wavs) == 4 + len(cfg.synthesis.sentences) and "sentence_01.wav" in wavs
     assert sf.info(str(out / "wavs" / wavs[0])).samplerate == cfg.audio.sample_rate
     for folder in ("mels", "alignments"):
-        assert len(list((out / folder).glob("*.png"))) == 4, folder
+        assert len(list((out / folder).glob("*.png"))) == 4, folder  # every test utterance
+        shown = sorted(p.name for p in (out / "report" / folder).glob("*.png"))
+        assert shown == sorted(p.name for p in (out / folder).glob("*.png"))  # 4 <= 8 shown
     for name in ("loss_curves.png", "lengths.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     pages = sorted((out / "audio").glob("*.html"))
@@ -153,7 +155,7 @@ def test_the_synthesize_command_speaks_with_a_trained_voice(
     assert rate == 22050 and len(wav) == ref.mel.shape[1] * 256 > 0
     run = tmp_path / "run.yaml"  # the run's synthesis: section gives the defaults
     run.write_text("synthesis:\n  length_scale: 2.0\n")
-    configs = ["--configfile", str(repo_root / "config/config.yaml"), str(run)]
+    configs = ["--configfile", str(repo_root / "config/config.yaml"), "--configfile", str(run)]
     assert main([*args, *configs, "-o", str(tmp_path / "slow.wav")]) == 0
     slow, _ = sf.read(str(tmp_path / "slow.wav"))
     (ref_slow,) = synth(["Hello there."], noise_scale=0.667, length_scale=2.0, seed=1)

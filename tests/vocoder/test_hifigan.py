@@ -222,7 +222,7 @@ def test_custom_config_fits_no_preset(tmp_path: Path) -> None:
     loaded = load_hifigan(path, cfg)
     with torch.no_grad():
         assert loaded(_mel(1)).shape == (1, 1, T_Y * 16)
-    with pytest.raises(UserValueError, match="fits none of the presets V1, V2, V3"):
+    with pytest.raises(UserValueError, match="fits none of the presets v1, v2, v3"):
         load_hifigan(path, "V2")
 
 

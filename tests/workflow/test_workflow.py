@@ -575,6 +575,7 @@ def test_the_export_rule_writes_a_voice_that_onnxruntime_speaks(workflow: Path) 
     voice = OnnxVoice(workflow / "results/test/export/voice.onnx")
     [result] = voice(["A short test."], seed=1, griffin_lim_iters=4)
     assert result.wav is not None and result.wav.size == result.mel.shape[1] * 256
+    assert voice.meta["synthesis"]["noise_scale"] == 0.3  # the run's synthesis: defaults
 
 
 def _report_pages(text: str) -> dict[str, str]:
