@@ -10,6 +10,11 @@ for true boundaries on even and on odd frames. The decoder squeezes frame pairs 
 2), so a boundary between the two frames of a pair is where the alignment goals are lost; the
 table shows how much. Also lists the symbol pairs whose boundary is most often two or more frames
 off. Seconds on 2 cores (40 clips through the model with MAS).
+
+A third row, ``mel_only``, needs no model: MAS on the recorded log-mels alone, each frame scored
+by its distance to the symbols' mean log-mels (from the training clips' truth). It shows how
+separable the corpus's boundaries are in the features themselves: the analysis window (1024
+samples, four hops) mixes both neighbours into the frames at a boundary.
 """
 
 from __future__ import annotations
@@ -40,6 +45,37 @@ from glowtts.train.state import latest_checkpoint  # noqa: E402
 BATCH = 16
 
 
+def _symbol_means(
+    store: FeatureStore, truth: dict[str, Any], utts: list[Any]
+) -> dict[str, torch.Tensor]:
+    """Mean log-mel [n_mels] of every symbol over the training clips' inner frames (the truth's
+    frames, one frame off each edge where the symbol is long enough)."""
+    sums: dict[str, torch.Tensor] = {}
+    counts: Counter[str] = Counter()
+    for utt in utts:
+        symbols, frames = truth[utt.id]
+        mel = store.get(utt.id)[1]  # [n_mels, T]
+        end = 0
+        for sym, d in zip(symbols, frames, strict=True):
+            a, b = (end + 1, end + d - 1) if d > 2 else (end, end + d)
+            sums[sym] = sums.get(sym, torch.zeros(mel.size(0))) + mel[:, a:b].sum(1)
+            counts[sym] += b - a
+            end += d
+    return {sym: total / counts[sym] for sym, total in sums.items()}
+
+
+def _mel_only(mel: torch.Tensor, symbols: str, means: dict[str, torch.Tensor]) -> np.ndarray:
+    """Frames per symbol from MAS on the mels alone: score -|mel_t - mean(symbol)|^2 with the
+    symbols' mean log-mels, no model; what the recordings allow without learning."""
+    from glowtts.align import maximum_path
+
+    mu = torch.stack([means[s] for s in symbols], 1)  # [n_mels, N]
+    log_p = -0.5 * ((mel[:, :, None] - mu[:, None, :]) ** 2).sum(0)  # [T, N]
+    T, N = log_p.shape
+    indices = maximum_path(log_p[None].contiguous(), torch.ones(1, 1, N), torch.ones(1, 1, T))
+    return np.bincount(indices[0].numpy(), minlength=N)
+
+
 def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
     ckpt = load_checkpoint(checkpoint)
     if ckpt.config.text.add_blank:
@@ -50,11 +86,13 @@ def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
     store = FeatureStore(run / "features" / "store", audio=ckpt.config.audio)
     truth = read_durations(run / "demo_corpus" / "durations.tsv")
     utts = [u for s in splits for u in read_manifest(run / "filelists" / f"{s}.tsv")]
+    kinds = ("mas", "predicted", "mel_only")
     shifts: dict[str, dict[str, Counter[int]]] = {
-        k: {"even": Counter(), "odd": Counter()} for k in ("mas", "predicted")
+        k: {"even": Counter(), "odd": Counter()} for k in kinds
     }
-    off_pairs: dict[str, Counter[str]] = {"mas": Counter(), "predicted": Counter()}
-    scores: dict[str, list[dict[str, float]]] = {"mas": [], "predicted": []}
+    off_pairs: dict[str, Counter[str]] = {k: Counter() for k in kinds}
+    scores: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+    means = _symbol_means(store, truth, read_manifest(run / "filelists" / "train.tsv"))
     for start in range(0, len(utts), BATCH):
         chunk = utts[start : start + BATCH]
         batch = collate([store.get(u.id) for u in chunk])
@@ -69,6 +107,7 @@ def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
                 "predicted": predicted_frames(
                     out.logw[row, 0, :n_x].numpy(), total=float(true_d.sum())
                 ),
+                "mel_only": _mel_only(batch.y[row, :, : int(true_d.sum())], symbols, means),
             }
             ends = np.cumsum(true_d)[:-1]  # [N - 1] true boundary frames
             for name, durations in found.items():
@@ -123,14 +162,15 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print("| alignment | true boundary on | boundaries | exact | within one frame |")
     print("| --- | --- | ---: | ---: | ---: |")
-    for name in ("mas", "predicted"):
+    for name in ("mas", "predicted", "mel_only"):
         for parity in ("even", "odd"):
             s = result[name][parity]
-            print(
-                f"| {name} | {parity} frame | {s['boundaries']} | {100 * s['exact']:.1f} % "
-                f"| {100 * s['within_1']:.1f} % |"
-            )
-    for name in ("mas", "predicted"):
+            if s["boundaries"]:
+                print(
+                    f"| {name} | {parity} frame | {s['boundaries']} | {100 * s['exact']:.1f} % "
+                    f"| {100 * s['within_1']:.1f} % |"
+                )
+    for name in ("mas", "predicted", "mel_only"):
         f = result[name]["frames"]
         print(
             f"{name}: frames exact {100 * f['frames_exact']:.1f} %, within one "
