@@ -11,6 +11,8 @@ rule evaluate:
         store=ancient(f"{OUT}/features/store"),
         **{name: f"{OUT}/filelists/{name}.tsv" for name in SPLITS},
         **demo_truth(),
+        # the HiFi-GAN generator when synthesis.vocoder is hifigan: a new file reruns this stage
+        **export_inputs(),
     output:
         metrics=f"{EVAL}/metrics.json",
         utterances=f"{EVAL}/utterances.tsv",

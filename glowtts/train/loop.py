@@ -168,6 +168,7 @@ class _Trainer:
         self.pronunciations = store.meta.get("pronunciations")
         self.train_set = TTSDataset.from_filelist(store, paths.train_list)
         self.val_set = TTSDataset.from_filelist(store, paths.val_list)
+        self.data = _data_identity(store, paths)  # a resumed run must train on the same data
         self.sampler = BucketBatchSampler(
             self.train_set.lengths,
             batch_size=None if self.tc.max_frames else self.tc.batch_size,
@@ -304,6 +305,14 @@ class _Trainer:
         for name, stored_value, current in pairs:
             if stored_value != current:
                 diffs.append(f"{name}: checkpoint {stored_value!r}, features {current!r}")
+        trained_on = (ckpt.train or {}).get("data")
+        if trained_on is not None:  # checkpoints written before it was recorded: not compared
+            diffs += [
+                f"training data: {name} changed since the checkpoint (sha256 "
+                f"{str(trained_on.get(name))[:12]}... now {digest[:12]}...)"
+                for name, digest in self.data.items()
+                if trained_on.get(name) != digest
+            ]
         started = ((ckpt.train or {}).get("train_config") or {}).get("init_from", "")
         if started != self.tc.init_from:  # fine-tuning from another voice is another run
             diffs.append(f"train.init_from: checkpoint {started!r}, config {self.tc.init_from!r}")
@@ -627,6 +636,7 @@ class _Trainer:
             },
             "rng": rngs,
             "train_config": to_dict(self.tc),
+            "data": self.data,
         }
         path = save_checkpoint(checkpoint_path(self.ckpt_dir, p.step), self._checkpoint(state))
         prune_checkpoints(self.ckpt_dir, self.tc.keep_checkpoints)
@@ -646,3 +656,14 @@ class _Trainer:
             self.progress.skipped,
             self.paths.output,
         )
+
+
+def _data_identity(store: FeatureStore, paths: TrainPaths) -> dict[str, str]:
+    """sha256 of what training reads: the feature store's content and the two filelists."""
+    import hashlib
+
+    return {
+        "feature store": store.digest(),
+        "train filelist": hashlib.sha256(Path(paths.train_list).read_bytes()).hexdigest(),
+        "val filelist": hashlib.sha256(Path(paths.val_list).read_bytes()).hexdigest(),
+    }

@@ -95,6 +95,34 @@ def test_resume_refuses_other_model_or_feature_settings(data_dir: Path, tmp_path
         train(other, paths)
 
 
+def test_resume_refuses_other_training_data(data_dir: Path, tmp_path: Path) -> None:
+    """The same settings on other data (a regenerated corpus, another split): the workflow
+    reruns training, which must not resume the checkpoints of the old data."""
+    import shutil
+
+    cfg = tiny_config(steps=2)
+    data = tmp_path / "data"
+    shutil.copytree(data_dir / "store", data / "store")
+    for name in ("train.tsv", "val.tsv"):
+        shutil.copy(data_dir / name, data / name)
+    run = tmp_path / "run"
+    train(cfg, paths_in(data, run))
+    longer = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=3))
+    mels = np.load(data / "store" / MELS_FILE, mmap_mode="r+")
+    mels[0, 0] += 1.0  # other recordings, same ids and lengths
+    mels.flush()
+    del mels
+    (data / "store" / "store.json").write_text(
+        (data / "store" / "store.json").read_text().replace('"digest"', '"old_digest"')
+    )  # a store whose recorded digest is gone is hashed afresh
+    with pytest.raises(CheckpointError, match=r"training data: feature store changed since"):
+        train(longer, paths_in(data, run))
+    lines = (data / "val.tsv").read_text().splitlines(keepends=True)
+    (data / "val.tsv").write_text("".join(lines[:-1]))  # another split
+    with pytest.raises(CheckpointError, match=r"val filelist changed since the checkpoint"):
+        train(longer, paths_in(data, run))
+
+
 def test_a_resumed_run_takes_the_new_learning_rate_and_precision(
     data_dir: Path, tmp_path: Path
 ) -> None:
