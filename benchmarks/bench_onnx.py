@@ -2,7 +2,7 @@
 
     python benchmarks/bench_onnx.py --out benchmarks/results/onnx.json [--threads 2]
 
-One 10 s utterance (150 tokens, the length scale set so the output has 861 frames, 10.0 s at
+One 10 s utterance (150 tokens, the length scale set for 861 frames, floored to 860 by the frame pairs, 10 s at
 22,050 Hz / hop 256), batch 1, noise 0.667; both sides compute the same thing
 (``GlowTTS.generate`` with weight norm folded and the inverse 1x1 weights cached, exported by
 ``glowtts.export``). Weights are random (perturbed from the initialisation, so no coupling is

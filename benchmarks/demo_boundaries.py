@@ -76,6 +76,17 @@ def _mel_only(mel: torch.Tensor, symbols: str, means: dict[str, torch.Tensor]) -
     return np.bincount(indices[0].numpy(), minlength=N)
 
 
+def _noise_dbfs(run: Path) -> float | None:
+    """The demo corpus's noise floor, from the run's resolved config (None if absent)."""
+    import yaml
+
+    resolved = run / "config.yaml"
+    if not resolved.is_file():
+        return None
+    data = yaml.safe_load(resolved.read_text(encoding="utf-8")) or {}
+    return data.get("dataset", {}).get("demo", {}).get("noise_dbfs")
+
+
 def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
     ckpt = load_checkpoint(checkpoint)
     if ckpt.config.text.add_blank:
@@ -130,6 +141,8 @@ def measure(run: Path, checkpoint: Path, splits: list[str]) -> dict[str, Any]:
     return {
         "checkpoint": str(checkpoint),
         "step": ckpt.step,
+        "seed": ckpt.config.seed,
+        "noise_dbfs": _noise_dbfs(run),
         "splits": splits,
         "utterances": len(utts),
         **{

@@ -44,7 +44,6 @@ from glowtts.data.store import (
     STORE_VERSION,
     TOKENS_FILE,
     check_meta,
-    content_digest,
 )
 from glowtts.errors import InputNotFoundError, UserValueError
 
@@ -408,7 +407,6 @@ def gather_shards(shard_paths: Sequence[str | Path], out_dir: str | Path, cfg: C
             "n_tokens": int(token_offsets[-1]),
             "hours": sum(seconds) / 3600.0,
             "clipped": sorted(clipped),
-            "digest": content_digest(tmp),  # what a resumed training run compares
         }
         write_text(tmp / META_FILE, json.dumps(meta, indent=2, sort_keys=True) + "\n")
         _replace_dir(tmp, out_dir)

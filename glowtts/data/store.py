@@ -6,8 +6,7 @@ Layout of a store directory (written by :func:`glowtts.data.features.gather_shar
                  consecutive rows, so its slice is one contiguous block
     tokens.npy   [total_tokens] int32, every utterance's token ids concatenated
     index.tsv    id, mel_offset, n_frames, token_offset, n_tokens, seconds (sorted by id)
-    store.json   format version, audio and text config, dtype, seed, counts, and ``digest``:
-                 the sha256 of the three files above (what a resumed training run compares)
+    store.json   format version, audio and text config, dtype, seed, counts
 
 Reading opens three files once, whatever the number of utterances; ``store.json`` lets a
 reader refuse a store built with other audio or text parameters.
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,6 @@ __all__ = [
     "TOKENS_FILE",
     "FeatureStore",
     "check_meta",
-    "content_digest",
 ]
 
 STORE_VERSION = 1
@@ -47,18 +46,6 @@ TOKENS_FILE = "tokens.npy"
 INDEX_FILE = "index.tsv"
 META_FILE = "store.json"
 INDEX_COLUMNS = ("id", "mel_offset", "n_frames", "token_offset", "n_tokens", "seconds")
-
-
-def content_digest(folder: str | Path) -> str:
-    """sha256 over a store's mels, tokens and index files, in that order (streamed)."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in (MELS_FILE, TOKENS_FILE, INDEX_FILE):
-        with (Path(folder) / name).open("rb") as fh:
-            while chunk := fh.read(1 << 23):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def check_meta(
@@ -174,11 +161,19 @@ class FeatureStore:
         self.__dict__.update(state)
         self._open()
 
-    def digest(self) -> str:
-        """The store's content digest: from store.json, computed for a store written before
-        the digest was recorded there."""
-        recorded = self.meta.get("digest")
-        return str(recorded) if recorded else content_digest(self.path)
+    def digest(self, utt_ids: Iterable[str]) -> str:
+        """sha256 over these utterances' ids, mel frames and token ids, in id order: the
+        identity of the data a training run reads (other utterances of the store do not count).
+        Reads their rows once (about a second per GB)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for uid in sorted(set(utt_ids)):
+            i = self.index_of(uid)
+            digest.update(uid.encode("utf-8") + b"\0")
+            digest.update(np.ascontiguousarray(self.mel_array(i)).tobytes())
+            digest.update(np.ascontiguousarray(self.token_array(i)).tobytes())
+        return digest.hexdigest()
 
     @property
     def n_mels(self) -> int:

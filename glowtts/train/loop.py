@@ -37,7 +37,7 @@ from glowtts.checkpoint import (
 from glowtts.config import Config, SynthesisConfig, known_fields, to_dict, with_defaults
 from glowtts.data.dataset import Batch, TTSDataset, collate
 from glowtts.data.sampler import BucketBatchSampler
-from glowtts.data.store import FeatureStore
+from glowtts.data.store import META_FILE, FeatureStore
 from glowtts.errors import UserError, UserValueError
 from glowtts.model.glowtts import HALF_LOG_2PI, GlowTTS
 from glowtts.model.losses import LossTotals, glowtts_losses
@@ -168,7 +168,7 @@ class _Trainer:
         self.pronunciations = store.meta.get("pronunciations")
         self.train_set = TTSDataset.from_filelist(store, paths.train_list)
         self.val_set = TTSDataset.from_filelist(store, paths.val_list)
-        self.data = _data_identity(store, paths)  # a resumed run must train on the same data
+        self.data = _data_identity(store, self.train_set, self.val_set)  # resume: same data
         self.sampler = BucketBatchSampler(
             self.train_set.lengths,
             batch_size=None if self.tc.max_frames else self.tc.batch_size,
@@ -306,12 +306,20 @@ class _Trainer:
             if stored_value != current:
                 diffs.append(f"{name}: checkpoint {stored_value!r}, features {current!r}")
         trained_on = (ckpt.train or {}).get("data")
-        if trained_on is not None:  # checkpoints written before it was recorded: not compared
+        if trained_on is not None:
             diffs += [
                 f"training data: {name} changed since the checkpoint (sha256 "
                 f"{str(trained_on.get(name))[:12]}... now {digest[:12]}...)"
                 for name, digest in self.data.items()
                 if trained_on.get(name) != digest
+            ]
+        elif ckpt.train is not None:  # written before data digests: judge by the files' age
+            inputs = (self.paths.store / META_FILE, self.paths.train_list, self.paths.val_list)
+            written = path.stat().st_mtime
+            diffs += [
+                f"training data: {p} was rebuilt after this checkpoint, which predates data digests"
+                for p in inputs
+                if Path(p).stat().st_mtime > written
             ]
         started = ((ckpt.train or {}).get("train_config") or {}).get("init_from", "")
         if started != self.tc.init_from:  # fine-tuning from another voice is another run
@@ -658,12 +666,9 @@ class _Trainer:
         )
 
 
-def _data_identity(store: FeatureStore, paths: TrainPaths) -> dict[str, str]:
-    """sha256 of what training reads: the feature store's content and the two filelists."""
-    import hashlib
-
-    return {
-        "feature store": store.digest(),
-        "train filelist": hashlib.sha256(Path(paths.train_list).read_bytes()).hexdigest(),
-        "val filelist": hashlib.sha256(Path(paths.val_list).read_bytes()).hexdigest(),
-    }
+def _data_identity(
+    store: FeatureStore, train_set: TTSDataset, val_set: TTSDataset
+) -> dict[str, str]:
+    """sha256 of what training reads: the train and the val utterances' ids, mels and tokens
+    (the test split and a filelist's order do not count)."""
+    return {"train data": store.digest(train_set.ids), "val data": store.digest(val_set.ids)}

@@ -97,30 +97,59 @@ def test_resume_refuses_other_model_or_feature_settings(data_dir: Path, tmp_path
 
 def test_resume_refuses_other_training_data(data_dir: Path, tmp_path: Path) -> None:
     """The same settings on other data (a regenerated corpus, another split): the workflow
-    reruns training, which must not resume the checkpoints of the old data."""
+    reruns training, which must not resume the checkpoints of the old data. The test split is
+    not training data: changing it does not block a resume."""
+    import os
     import shutil
+
+    from glowtts.checkpoint import save_checkpoint
+    from glowtts.data.manifest import read_manifest
 
     cfg = tiny_config(steps=2)
     data = tmp_path / "data"
     shutil.copytree(data_dir / "store", data / "store")
-    for name in ("train.tsv", "val.tsv"):
+    for name in ("train.tsv", "val.tsv", "test.tsv"):
         shutil.copy(data_dir / name, data / name)
     run = tmp_path / "run"
     train(cfg, paths_in(data, run))
-    longer = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=3))
-    mels = np.load(data / "store" / MELS_FILE, mmap_mode="r+")
-    mels[0, 0] += 1.0  # other recordings, same ids and lengths
-    mels.flush()
-    del mels
-    (data / "store" / "store.json").write_text(
-        (data / "store" / "store.json").read_text().replace('"digest"', '"old_digest"')
-    )  # a store whose recorded digest is gone is hashed afresh
-    with pytest.raises(CheckpointError, match=r"training data: feature store changed since"):
-        train(longer, paths_in(data, run))
+
+    def steps(n: int) -> object:
+        return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, steps=n))
+
+    def change_mel(split: str) -> None:  # other recordings, same ids and lengths
+        store = FeatureStore(data / "store")
+        first = read_manifest(data / f"{split}.tsv")[0].id
+        start = int(store.mel_offsets[store.index_of(first)])
+        mels = np.load(data / "store" / MELS_FILE, mmap_mode="r+")
+        mels[start, 0] += 1.0
+        mels.flush()
+
+    change_mel("test")
+    train(steps(3), paths_in(data, run))  # resumed: the test split is not training data
+    change_mel("train")
+    with pytest.raises(CheckpointError, match=r"training data: train data changed since"):
+        train(steps(4), paths_in(data, run))
     lines = (data / "val.tsv").read_text().splitlines(keepends=True)
     (data / "val.tsv").write_text("".join(lines[:-1]))  # another split
-    with pytest.raises(CheckpointError, match=r"val filelist changed since the checkpoint"):
-        train(longer, paths_in(data, run))
+    with pytest.raises(CheckpointError, match=r"val data changed since the checkpoint"):
+        train(steps(4), paths_in(data, run))
+
+    # a checkpoint written before data digests: judged by the age of the data files
+    legacy = tmp_path / "legacy"
+    train(cfg, paths_in(data, legacy))
+    [(_, newest)] = list_checkpoints(legacy / "checkpoints")[-1:]
+    old = load_checkpoint(newest)
+    assert old.train is not None
+    save_checkpoint(newest, dataclasses.replace(old, train={**old.train, "data": None}))
+    train(steps(3), paths_in(data, legacy))  # the data is older than the checkpoint: resumed
+    [(_, newest)] = list_checkpoints(legacy / "checkpoints")[-1:]
+    old = load_checkpoint(newest)
+    assert old.train is not None
+    save_checkpoint(newest, dataclasses.replace(old, train={**old.train, "data": None}))
+    later = newest.stat().st_mtime + 10
+    os.utime(data / "store" / "store.json", (later, later))  # the store rebuilt since
+    with pytest.raises(CheckpointError, match=r"store.json was rebuilt after this checkpoint"):
+        train(steps(4), paths_in(data, legacy))
 
 
 def test_a_resumed_run_takes_the_new_learning_rate_and_precision(
