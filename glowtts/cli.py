@@ -197,6 +197,16 @@ def _run_name(path: Path, all_paths: Sequence[Path]) -> str:
     return str(path)
 
 
+def _configfile_option(p: argparse.ArgumentParser, gives: str) -> None:
+    """``--configfile FILE``, repeatable: the run's config files, whose merged ``synthesis:``
+    section gives ``gives``."""
+    p.add_argument(
+        "--configfile", type=Path, action="append", metavar="FILE",
+        help="a config file of the run (repeat the flag for several, in snakemake's order: "
+        f"config/config.yaml first); their merged synthesis: section gives {gives}",
+    )  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glowtts", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -251,12 +261,7 @@ def _parser() -> argparse.ArgumentParser:
         help="seed of the sampled latents (the same seed speaks alike from --checkpoint and "
         "from its --onnx export)",
     )  # fmt: skip
-    p.add_argument(
-        "--configfile", type=Path, action="append", metavar="FILE",
-        help="a config file of the run (repeat the flag for several, in snakemake's order: "
-        "config/config.yaml first): the defaults of the options above come from their merged "
-        "synthesis: section (a checkpoint records none)",
-    )  # fmt: skip
+    _configfile_option(p, "the defaults of the options above (a checkpoint records none)")
     p.set_defaults(func=_synthesize)
 
     p = sub.add_parser(
@@ -271,11 +276,9 @@ def _parser() -> argparse.ArgumentParser:
         "--hifigan", type=Path, help="a local HiFi-GAN generator to export too (else Griffin-Lim)"
     )
     p.add_argument("--hifigan-preset", choices=["v1", "v2", "v3"], help="its architecture (v1)")
-    p.add_argument(
-        "--configfile", type=Path, action="append", metavar="FILE",
-        help="a config file of the run (repeat for several, config/config.yaml first): their "
-        "merged synthesis: section gives the voice's default scales, batch size and "
-        "Griffin-Lim iterations (and its HiFi-GAN, without --hifigan)",
+    _configfile_option(
+        p, "the voice's default scales, batch size, Griffin-Lim iterations (and its HiFi-GAN, "
+        "without --hifigan)",
     )  # fmt: skip
     p.set_defaults(func=_export)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -462,6 +462,16 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _merged_files(paths: Sequence[str | Path], caller: str) -> dict[str, Any]:
+    """YAML config files merged in order, later ones overriding earlier ones."""
+    if not paths:
+        raise UserValueError(f"{caller}() needs at least one config file")
+    data: dict[str, Any] = {}
+    for p in paths:
+        data = merge(data, _read_yaml(Path(p)))
+    return data
+
+
 def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Config:
     """Load YAML config files (later ones override earlier ones), validate, and build a Config.
 
@@ -469,11 +479,7 @@ def load(*paths: str | Path, overrides: Mapping[str, Any] | None = None) -> Conf
         paths: one or more YAML files, merged in order like Snakemake's ``--configfile``.
         overrides: a mapping merged last (e.g. from a command line).
     """
-    if not paths:
-        raise UserValueError("load() needs at least one config file")
-    data: dict[str, Any] = {}
-    for p in paths:
-        data = merge(data, _read_yaml(Path(p)))
+    data = _merged_files(paths, "load")
     if overrides:
         data = merge(data, overrides)
     return from_dict(data, source=", ".join(str(p) for p in paths))
@@ -483,12 +489,7 @@ def load_synthesis(*paths: str | Path) -> SynthesisConfig:
     """The ``synthesis:`` section of YAML config files merged in order (as :func:`load`),
     validated on its own: the other sections may be incomplete (a folder corpus whose path
     came on snakemake's command line), since synthesis does not read them."""
-    if not paths:
-        raise UserValueError("load_synthesis() needs at least one config file")
-    data: dict[str, Any] = {}
-    for p in paths:
-        data = merge(data, _read_yaml(Path(p)))
-    section = data.get("synthesis", {})
+    section = _merged_files(paths, "load_synthesis").get("synthesis", {})
     source = ", ".join(str(p) for p in paths)
     return from_dict({"synthesis": section}, source=f"synthesis: of {source}").synthesis
 

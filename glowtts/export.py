@@ -185,7 +185,7 @@ def _staged(path: Path) -> Path:
     return path.with_name(f".{path.name}.new-{os.getpid()}")
 
 
-def _export_acoustic(model: GlowTTS, target: Path) -> Path:
+def _export_acoustic(model: GlowTTS, target: Path) -> None:
     """Trace ``generate`` once on a small dummy batch into ``target``."""
     acoustic = _Acoustic(model).eval()
     tokens = torch.tensor([[5, 6, 7, 8, 9, 10, 11], [12, 13, 14, 0, 0, 0, 0]])  # any ids
@@ -220,7 +220,6 @@ def _export_acoustic(model: GlowTTS, target: Path) -> Path:
             dynamic_axes=dynamic,
             do_constant_folding=True,
         )
-    return target
 
 
 def _check_dictionary(ckpt: Checkpoint, frontend: Any, path: Path) -> None:
@@ -246,7 +245,7 @@ def _load_hifigan(path: Path, preset: str, ckpt: Checkpoint) -> Any:
     return vocoder.eval()
 
 
-def _export_hifigan(vocoder: Any, ckpt: Checkpoint, target: Path) -> Path:
+def _export_hifigan(vocoder: Any, ckpt: Checkpoint, target: Path) -> None:
     """The generator (mel -> wav) into ``target``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on the input check and sizes
@@ -260,7 +259,6 @@ def _export_hifigan(vocoder: Any, ckpt: Checkpoint, target: Path) -> Path:
             output_names=["wav"],
             dynamic_axes={"mel": {0: "batch", 2: "frames"}, "wav": {0: "batch", 2: "samples"}},
         )
-    return target
 
 
 def _dictionary_file(source: str) -> Path:

@@ -100,6 +100,20 @@ def merge_blanks(durations: np.ndarray, blank_mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _paired(
+    true_durations: np.ndarray, predicted_durations: np.ndarray, caller: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both duration arrays checked (whole frames) and of one length, per symbol."""
+    true_d = _as_durations(true_durations, "true_durations")
+    pred_d = _as_durations(predicted_durations, "predicted_durations")
+    if true_d.shape != pred_d.shape:
+        raise ValueError(
+            f"{caller}: {true_d.size} true durations but {pred_d.size} predicted; "
+            "merge blank tokens first (merge_blanks) so both are per symbol"
+        )
+    return true_d, pred_d
+
+
 def alignment_scores(
     true_durations: np.ndarray, predicted_durations: np.ndarray
 ) -> dict[str, float]:
@@ -128,13 +142,7 @@ def alignment_scores(
     Raises:
         ValueError: the two arrays differ in length, are empty, or the truth has no frames.
     """
-    true_d = _as_durations(true_durations, "true_durations")
-    pred_d = _as_durations(predicted_durations, "predicted_durations")
-    if true_d.shape != pred_d.shape:
-        raise ValueError(
-            f"alignment_scores: {true_d.size} true durations but {pred_d.size} predicted; "
-            "merge blank tokens first (merge_blanks) so both are per symbol"
-        )
+    true_d, pred_d = _paired(true_durations, predicted_durations, "alignment_scores")
     n = true_d.size
     if n == 0:
         raise ValueError("alignment_scores: no symbols to score")
@@ -179,13 +187,7 @@ def boundary_shifts(true_durations: np.ndarray, predicted_durations: np.ndarray)
     Raises:
         ValueError: the two arrays differ in length or are not whole frame counts.
     """
-    true_d = _as_durations(true_durations, "true_durations")
-    pred_d = _as_durations(predicted_durations, "predicted_durations")
-    if true_d.shape != pred_d.shape:
-        raise ValueError(
-            f"boundary_shifts: {true_d.size} true durations but {pred_d.size} predicted; "
-            "merge blank tokens first (merge_blanks) so both are per symbol"
-        )
+    true_d, pred_d = _paired(true_durations, predicted_durations, "boundary_shifts")
     return (np.cumsum(pred_d) - np.cumsum(true_d))[:-1]
 
 
